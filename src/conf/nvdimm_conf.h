@@ -1,0 +1,67 @@
+// The <memory model='nvdimm'> device: what libvirt keeps of it, parsed,
+// validated and formatted exactly as libvirt 9.0 does.
+#pragma once
+
+#include <libxml/tree.h>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace xlnv::conf {
+
+enum class MemoryAccess { Default, Shared, Private };
+enum class TristateBool { Absent, Yes, No };
+
+struct DimmAddress {
+    bool present = false;   // <address type='dimm'> given
+    unsigned slot = 0;
+    uint64_t base = 0;      // guest physical byte address; 0 = unset
+};
+
+struct NvdimmDef {
+    MemoryAccess access = MemoryAccess::Default;
+    TristateBool discard = TristateBool::Absent;
+    std::optional<std::array<unsigned char, 16>> uuid;
+
+    // <source>
+    std::string path;            // empty when absent
+    uint64_t alignsize_kib = 0;  // 0 = absent
+    bool pmem = false;
+
+    // <target>
+    uint64_t size_kib = 0;
+    std::optional<unsigned> node;
+    uint64_t label_size_kib = 0; // 0 = no label area
+    bool readonly = false;
+
+    std::string alias;           // empty when absent
+    DimmAddress address;
+};
+
+// Parse/format flags, as libvirt's VIR_DOMAIN_DEF_PARSE_INACTIVE etc.
+enum NvdimmFlags : unsigned {
+    NVDIMM_INACTIVE = 1u << 0,  // persistent definition: drop non-"ua-" aliases
+};
+
+// Parse a <memory> element. Throws xlnv::Error (XmlError /
+// ConfigUnsupported for other models) with libvirt's wording.
+NvdimmDef parseNvdimm(xmlNodePtr node, unsigned flags);
+
+// Parse-time checks libvirt applies even without validation (label size).
+// parseNvdimm already calls it; exposed for defs built in code.
+void checkNvdimmParse(const NvdimmDef &def);
+
+// Format as libvirt's dumpxml does; each line prefixed by `indent`
+// spaces, ending with a newline.
+std::string formatNvdimm(const NvdimmDef &def, unsigned flags, int indent = 0);
+
+// Device-level validation (path required, discard, uuid vs arch, label on
+// ppc64). arch is the domain's os arch ("x86_64", "ppc64", ...).
+void validateNvdimm(const NvdimmDef &def, const std::string &arch);
+
+// A human name for messages: the alias when set, else the path.
+std::string nvdimmDisplayName(const NvdimmDef &def);
+
+} // namespace xlnv::conf

@@ -1,0 +1,92 @@
+// virt-xen-nvdimm: virsh-style front end to libxl-nvdimm.
+#include <algorithm>
+#include <clocale>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "command.h"
+#include "util/error.h"
+#include "util/i18n.h"
+
+using namespace xlnv;
+
+namespace {
+
+const char *defaultUri()
+{
+    const char *env = std::getenv("LIBXL_NVDIMM_DEFAULT_URI");
+    return env && *env ? env : "sim:///default";
+}
+
+void printError(const std::string &message)
+{
+    std::fprintf(stderr, _("error: %s\n"), message.c_str());
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    std::setlocale(LC_ALL, "");
+    i18nInit();
+    textdomain(GETTEXT_PACKAGE);
+
+    CLI::App app(_("Virtual NVDIMMs for Xen guests from libvirt domain XML"),
+                 "virt-xen-nvdimm");
+    app.require_subcommand(1);
+    app.fallthrough();
+    cli::Context ctx;
+    ctx.uri = defaultUri();
+    if (const char *sd = std::getenv("LIBXL_NVDIMM_STATE_DIR"))
+        ctx.stateDir = sd;
+    app.add_option("-c,--connect", ctx.uri, _("hypervisor connection URI"))
+        ->option_text("URI");
+    app.add_option("--state-dir", ctx.stateDir,
+                   _("state directory (default: $LIBXL_NVDIMM_STATE_DIR)"))
+        ->option_text("DIR");
+    app.set_version_flag("-V,--version", std::string("virt-xen-nvdimm ") + PACKAGE_VERSION,
+                         _("print the version and exit"));
+
+    auto &registry = cli::commandRegistry();
+    std::stable_sort(registry.begin(), registry.end(),
+                     [](const auto &a, const auto &b) { return a.order < b.order; });
+    cli::CommandRunner selected;
+    for (auto &info : registry) {
+        CLI::App *sub = app.add_subcommand(info.name, _(info.summary));
+        cli::CommandRunner runner = info.setup(*sub);
+        sub->callback([&selected, runner] { selected = runner; });
+    }
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp &e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp &e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion &e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError &e) {
+        printError(e.what());
+        const std::string cmd = !app.get_subcommands().empty()
+            ? std::string(" ") + app.get_subcommands().front()->get_name() : std::string();
+        std::fprintf(stderr, _("Try 'virt-xen-nvdimm%s --help' for more information.\n"),
+                     cmd.c_str());
+        return 1;
+    }
+
+    try {
+        if (!selected)
+            return 1;
+        return selected(ctx);
+    } catch (const xlnv::Error &e) {
+        printError(e.message());
+        return 1;
+    } catch (const std::bad_alloc &) {
+        printError(_("out of memory"));
+        return 1;
+    } catch (const std::exception &e) {
+        printError(std::string(_("internal error: ")) + e.what());
+        return 1;
+    }
+}
