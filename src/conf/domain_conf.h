@@ -28,6 +28,8 @@ public:
     // definitions. Throws xlnv::Error on malformed XML or devices.
     static DomainXml parseString(std::string_view xml, unsigned flags);
     static DomainXml parseFile(const std::string &path, unsigned flags);
+    // As parseString; `name` (a file name) prefixes XML syntax errors.
+    static DomainXml parseNamed(std::string_view xml, unsigned flags, const std::string &name);
 
     DomainXml(DomainXml &&) noexcept;
     DomainXml &operator=(DomainXml &&) noexcept;
@@ -49,6 +51,8 @@ public:
     // Total memory as libvirt's QEMU driver computes it on define:
     // with NUMA cells, sum(cells) + sum(memory devices); else <memory>.
     uint64_t totalMemoryKiB() const;
+    // Sum of the NVDIMM devices' sizes.
+    uint64_t devicesMemoryKiB() const;
 
     // NVDIMM devices in document order.
     const std::vector<NvdimmDef> &nvdimms() const;

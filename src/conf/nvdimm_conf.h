@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace xlnv::conf {
 
@@ -48,6 +49,14 @@ enum NvdimmFlags : unsigned {
 // Parse a <memory> element. Throws xlnv::Error (XmlError /
 // ConfigUnsupported for other models) with libvirt's wording.
 NvdimmDef parseNvdimm(xmlNodePtr node, unsigned flags);
+
+// Parse a document whose root is one <memory> element. `name` prefixes
+// XML syntax errors ("FILE:LINE: ...").
+NvdimmDef parseNvdimmString(std::string_view xml, unsigned flags,
+                            const std::string &name = "(string)");
+
+// libvirt's user alias: "ua-" followed by [A-Za-z0-9_-]*.
+bool isUserAlias(std::string_view alias);
 
 // Parse-time checks libvirt applies even without validation (label size).
 // parseNvdimm already calls it; exposed for defs built in code.

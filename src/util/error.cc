@@ -28,6 +28,7 @@ std::string compose(ErrorCode code, const std::string &detail)
     case ErrorCode::InvalidArg: prefix = _("invalid argument: %s"); break;
     case ErrorCode::NoConnect: prefix = _("failed to connect to the hypervisor: %s"); break;
     case ErrorCode::AccessDenied: prefix = _("access denied: %s"); break;
+    case ErrorCode::Overflow: prefix = _("numerical overflow: %s"); break;
     }
     return strprintf(prefix, detail.c_str());
 }
@@ -56,6 +57,7 @@ const char *errorCodeName(ErrorCode code)
     case ErrorCode::InvalidArg: return "INVALID_ARG";
     case ErrorCode::NoConnect: return "NO_CONNECT";
     case ErrorCode::AccessDenied: return "ACCESS_DENIED";
+    case ErrorCode::Overflow: return "OVERFLOW";
     }
     return "UNKNOWN";
 }

@@ -23,6 +23,7 @@ enum class ErrorCode {
     InvalidArg,          // "invalid argument: %s"
     NoConnect,           // "failed to connect to the hypervisor: %s"
     AccessDenied,        // "access denied: %s"
+    Overflow,            // "numerical overflow: %s"
 };
 
 // Numeric values exposed through the C API (stable, never reordered).

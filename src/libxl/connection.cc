@@ -1,0 +1,88 @@
+#include "libxl/connection.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include "libxl/hypervisor_state.h"
+#include "libxl/sim_host.h"
+#include "libxl/sim_hypervisor.h"
+#include "libxl/sim_pmem_inventory.h"
+#include "libxl/xenctrl_hypervisor.h"
+#include "util/error.h"
+#include "util/i18n.h"
+#include "util/strutil.h"
+
+namespace xlnv::libxl {
+
+Connection::~Connection() = default;
+
+std::unique_ptr<Connection> Connection::open(const std::string &uri, const std::string &stateDir,
+                                             DomainLimitDefaults limits)
+{
+    std::unique_ptr<Connection> conn(new Connection());
+    conn->uri_ = uri;
+
+    if (uri == "xen:///system" || uri == "xen:///") {
+        conn->uri_ = "xen:///system";
+        conn->stateDir_ = resolveStateDir(stateDir);
+        conn->hypervisor_ = std::make_unique<XenctrlHypervisor>(conn->stateDir_, limits);
+        conn->ownDefinitions_ = std::make_unique<DefinitionStore>(conn->stateDir_ + "/definitions");
+        conn->definitions_ = conn->ownDefinitions_.get();
+        return conn;
+    }
+    if (startsWith(uri, "xen://"))
+        raise(ErrorCode::NoConnect, _("unexpected Xen URI path '%s', try xen:///system"),
+              uri.substr(6).c_str());
+
+    if (startsWith(uri, "sim://")) {
+        const std::string path = uri.substr(6);
+        SimHostDescription description;
+        if (path == "/default") {
+            description = parseSimHostDescription(defaultSimHostXml(), "default");
+        } else if (startsWith(path, "/") && path.size() > 1 && endsWith(path, ".xml")) {
+            auto text = readFileIfExists(path);
+            if (!text)
+                raise(ErrorCode::NoConnect, _("cannot read simulated host description '%s': %s"),
+                      path.c_str(), std::strerror(ENOENT));
+            description = parseSimHostDescription(*text, path);
+        } else {
+            raise(ErrorCode::NoConnect,
+                  _("unexpected simulated host URI path '%s', try sim:///default or sim:///ABSOLUTE/PATH.xml"),
+                  path.c_str());
+        }
+        conn->stateDir_ = resolveStateDir(stateDir);
+        conn->simHost_ = std::make_shared<SimHost>(conn->uri_, std::move(description),
+                                                   conn->stateDir_, limits);
+        auto hv = std::make_unique<SimHypervisor>(conn->simHost_);
+        conn->simHypervisor_ = hv.get();
+        conn->hypervisor_ = std::move(hv);
+        conn->simInventory_ = std::make_unique<SimPmemInventory>(conn->simHost_);
+        conn->definitions_ = &conn->simHost_->definitions();
+        // pmem-list and friends open the inventory by URI: let "sim" find
+        // this host (its state directory gives the mount paths).
+        registerPmemInventoryProvider("sim", [host = conn->simHost_](const std::string &) {
+            return std::unique_ptr<PmemInventory>(std::make_unique<SimPmemInventory>(host));
+        });
+        return conn;
+    }
+    raise(ErrorCode::NoConnect, _("no connection driver available for %s"), uri.c_str());
+}
+
+PmemInventory &Connection::inventory()
+{
+    if (simInventory_)
+        return *simInventory_;
+    if (!hostInventory_)
+        hostInventory_ = openPmemInventory(uri_);
+    return *hostInventory_;
+}
+
+SimHypervisor &Connection::requireSimulated(const char *command)
+{
+    if (!simHypervisor_)
+        raise(ErrorCode::OperationUnsupported,
+              _("'%s' works only on a simulated host (sim://), not on %s"), command, uri_.c_str());
+    return *simHypervisor_;
+}
+
+} // namespace xlnv::libxl

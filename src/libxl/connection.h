@@ -1,0 +1,58 @@
+// A connection to a hypervisor by URI, like libvirt's virConnectOpen:
+//   xen:///system            the real host (libxenctrl, libxenlight)
+//   sim:///default           the built-in simulated Xen host
+//   sim:///ABSOLUTE/PATH.xml a simulated host described in a file
+// Everything above takes the Hypervisor, PmemInventory and definitions
+// from here and never asks which kind it got, except for commands that
+// exist only on a simulated host (simulated()).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "libxl/hypervisor.h"
+#include "libxl/hypervisor_definitions.h"
+#include "util/pmem.h"
+
+namespace xlnv::libxl {
+
+class SimHost;
+class SimHypervisor;
+class SimPmemInventory;
+
+class Connection {
+public:
+    // stateDir empty: $LIBXL_NVDIMM_STATE_DIR, else defaultStateDir().
+    // NoConnect for an unknown URI or an unreachable hypervisor.
+    static std::unique_ptr<Connection> open(const std::string &uri, const std::string &stateDir,
+                                            DomainLimitDefaults limits = {});
+    ~Connection();
+
+    const std::string &uri() const { return uri_; }
+    const std::string &stateDir() const { return stateDir_; }
+    Hypervisor &hypervisor() { return *hypervisor_; }
+    // The simulated host's namespaces, or the real host's (libndctl;
+    // $LIBXL_NVDIMM_PMEM_FIXTURE wins, see util/pmem.h).
+    PmemInventory &inventory();
+    DefinitionStore &definitions() { return *definitions_; }
+
+    // Non-null only on sim:// connections.
+    SimHypervisor *simulated() { return simHypervisor_; }
+    SimPmemInventory *simulatedInventory() { return simInventory_.get(); }
+    // SimHypervisor, or OperationUnsupported naming `command`.
+    SimHypervisor &requireSimulated(const char *command);
+
+private:
+    Connection() = default;
+    std::string uri_;
+    std::string stateDir_;
+    std::shared_ptr<SimHost> simHost_;
+    std::unique_ptr<Hypervisor> hypervisor_;
+    SimHypervisor *simHypervisor_ = nullptr;
+    std::unique_ptr<SimPmemInventory> simInventory_;
+    std::unique_ptr<PmemInventory> hostInventory_;
+    std::unique_ptr<DefinitionStore> ownDefinitions_;
+    DefinitionStore *definitions_ = nullptr;
+};
+
+} // namespace xlnv::libxl

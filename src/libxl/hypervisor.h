@@ -1,0 +1,140 @@
+// The hypervisor as the NVDIMM work sees it: domains, iomem permissions
+// and guest memory mappings. Two implementations: libxenctrl/libxenlight
+// on a real dom0 (xenctrl_hypervisor.h) and the simulated Xen host
+// (sim_hypervisor.h). Nothing above this interface knows which one runs.
+//
+// Frame numbers are 4 KiB frames: `gfn` in the guest's physical address
+// space, `mfn` in the host's (machine frames).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace xlnv {
+class Config;
+}
+
+namespace xlnv::libxl {
+
+constexpr uint64_t kPageSize = 4096;
+constexpr uint64_t kSuperpageFrames = 512;          // one 2 MiB entry
+constexpr unsigned kMaxEntriesPerMappingCall = 64;  // Xen's map_mmio_regions limit
+
+enum class DomainKind { Hvm, Pvh, Pv };
+enum class DomainState { Running, Paused, Shutoff };
+
+const char *domainKindName(DomainKind kind);     // "hvm", "pvh", "pv"
+const char *domainStateName(DomainState state);  // virsh words: "running", "paused", "shut off"
+
+// Who asks for a permission or mapping change. Only the toolstack may:
+// the guest and its device model never get to map host frames.
+enum class Caller { Toolstack, Guest, DeviceModel };
+const char *callerName(Caller caller);
+
+// A range of guest frames that hold RAM.
+struct GuestRamRange {
+    uint64_t gfn = 0;
+    uint64_t nr = 0;
+    bool operator==(const GuestRamRange &) const = default;
+};
+
+struct VnumaCell {
+    unsigned id = 0;
+    uint64_t memory_kib = 0;
+    bool operator==(const VnumaCell &) const = default;
+};
+
+struct DomainInfo {
+    std::optional<uint32_t> domid;     // none when shut off
+    std::string name;
+    std::string uuid;                  // lower-case, dashed
+    DomainKind kind = DomainKind::Hvm;
+    DomainState state = DomainState::Shutoff;
+    uint64_t memory_kib = 0;           // current RAM
+    std::vector<GuestRamRange> ram;    // below-4G part first, then high RAM
+    uint64_t max_memory_kib = 0;       // <maxMemory>, or the configured default
+    unsigned memory_slots = 0;         // <maxMemory slots>, or the configured default
+    std::vector<VnumaCell> vnuma;      // empty: no vNUMA
+};
+
+// Host frames a domain may map (iomem permission).
+struct IomemPermission {
+    uint64_t mfn = 0;
+    uint64_t nr = 0;
+    bool operator==(const IomemPermission &) const = default;
+};
+
+// Guest frames [gfn, gfn+nr) backed by host frames [mfn, mfn+nr).
+struct MemoryMapping {
+    uint64_t gfn = 0;
+    uint64_t mfn = 0;
+    uint64_t nr = 0;
+    bool operator==(const MemoryMapping &) const = default;
+};
+
+// Limits only libvirt XML carries (<maxMemory slots>), used for domains
+// whose definition has none, e.g. ones `xl` created. Configurable:
+// [hypervisor] default_memory_slots and default_max_memory_kib.
+struct DomainLimitDefaults {
+    unsigned memory_slots = 16;
+    uint64_t max_memory_kib = 4ULL << 30;   // 4 TiB
+};
+// Reads [hypervisor] default_memory_slots / default_max_memory_kib.
+DomainLimitDefaults domainLimitsFromConfig(const Config &config);
+
+// Guest RAM as Xen's HVM/PVH builder lays it out: up to 3.75 GiB from
+// frame 0 (the MMIO hole starts at 0xF0000000), the rest from 4 GiB.
+std::vector<GuestRamRange> hvmRamLayout(uint64_t memory_kib);
+
+// Splits [gfn, gfn+nr) into the entries one mapping call would make,
+// Xen's way: 2 MiB when gfn and mfn are both 2 MiB aligned and 512 frames
+// remain, else 4 KiB; at most 64 entries. Returns the frames covered.
+struct BatchPlan {
+    uint64_t frames = 0;
+    unsigned entries_4k = 0;
+    unsigned entries_2m = 0;
+};
+BatchPlan planMappingBatch(uint64_t gfn, uint64_t mfn, uint64_t nr);
+
+class Hypervisor {
+public:
+    virtual ~Hypervisor() = default;
+
+    // "xen" or "sim": for messages and for commands only one side offers.
+    virtual const char *driverName() const = 0;
+
+    // Domains; inactive ones (defined, shut off) only when includeInactive.
+    virtual std::vector<DomainInfo> listDomains(bool includeInactive) = 0;
+    // Each throws NoDomain ("no domain with matching name 'x'") when absent.
+    virtual DomainInfo lookupByName(const std::string &name) = 0;
+    virtual DomainInfo lookupByUuid(const std::string &uuid) = 0;
+    virtual DomainInfo lookupById(uint32_t domid) = 0;
+
+    // iomem permission for host frames [mfn, mfn+nr).
+    virtual void grantIomem(uint32_t domid, uint64_t mfn, uint64_t nr,
+                            Caller caller = Caller::Toolstack) = 0;
+    virtual void revokeIomem(uint32_t domid, uint64_t mfn, uint64_t nr,
+                             Caller caller = Caller::Toolstack) = 0;
+
+    // Map/unmap guest frames to host frames, looping over calls of at most
+    // 64 entries. Needs the permission first; on a failed map, what this
+    // call mapped is unmapped again before the error is thrown. Unmap
+    // walks the batches in reverse order.
+    virtual void mapMemory(uint32_t domid, uint64_t gfn, uint64_t mfn, uint64_t nr,
+                           Caller caller = Caller::Toolstack) = 0;
+    virtual void unmapMemory(uint32_t domid, uint64_t gfn, uint64_t mfn, uint64_t nr,
+                             Caller caller = Caller::Toolstack) = 0;
+
+    // What is mapped into / permitted to a domain now. On real Xen these
+    // come from this project's own ledger (Xen has no query for them).
+    virtual std::vector<MemoryMapping> mappings(uint32_t domid) = 0;
+    virtual std::vector<IomemPermission> iomemPermissions(uint32_t domid) = 0;
+};
+
+// Lookup helper shared by the CLI and the live code: a number is an id,
+// a UUID is a uuid, anything else a name (virsh's order).
+DomainInfo lookupDomain(Hypervisor &hv, const std::string &nameOrIdOrUuid);
+
+} // namespace xlnv::libxl

@@ -1,0 +1,30 @@
+// Persistent domain definitions (libvirt domain XML), one file per domain
+// under <state dir>/definitions/NAME.xml, written atomically. The
+// simulated host keeps its defined domains here; `define`/`undefine`
+// edit it. Callers hold the host lock around read-modify-write sequences.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace xlnv::libxl {
+
+class DefinitionStore {
+public:
+    explicit DefinitionStore(std::string directory);
+
+    std::vector<std::string> names() const;              // sorted
+    std::optional<std::string> get(const std::string &name) const;
+    // Adds or replaces; the XML must carry <name> equal to `name`.
+    void define(const std::string &name, const std::string &xml);
+    // NoDomain when there is no such definition.
+    void undefine(const std::string &name);
+    const std::string &directory() const { return dir_; }
+
+private:
+    std::string pathFor(const std::string &name) const;
+    std::string dir_;
+};
+
+} // namespace xlnv::libxl

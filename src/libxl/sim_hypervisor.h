@@ -1,0 +1,72 @@
+// The simulated Xen host's hypervisor: enforces what Xen and the
+// toolstack must (xen-pmem-mapping.md) and counts every mapping call.
+//   - only the toolstack may grant, revoke, map or unmap (AccessDenied);
+//   - host frames must lie in one persistent-memory namespace (InvalidArg);
+//   - mapping needs iomem permission for every frame (AccessDenied);
+//   - one mapping call makes at most 64 entries, 2 MiB only when gfn and
+//     mfn are both 2 MiB aligned, else 4 KiB, and returns how many frames
+//     it did, like Xen's map_mmio_regions;
+//   - no overlap with guest RAM or an existing mapping of the domain, and
+//     a host frame mapped into one domain is refused to any other
+//     (OperationInvalid);
+//   - permission cannot be revoked while frames are still mapped.
+#pragma once
+
+#include <memory>
+
+#include "libxl/hypervisor.h"
+#include "libxl/sim_host.h"
+
+namespace xlnv::libxl {
+
+struct SimDomainStats {
+    std::string name;
+    uint32_t domid = 0;
+    uint64_t mapped_bytes = 0;
+    std::vector<MemoryMapping> mappings;
+    std::vector<IomemPermission> iomem;
+};
+
+struct SimStats {
+    SimCounters counters;
+    std::vector<SimDomainStats> domains;   // active domains, by name
+};
+
+class SimHypervisor : public Hypervisor {
+public:
+    explicit SimHypervisor(std::shared_ptr<SimHost> host);
+
+    const char *driverName() const override { return "sim"; }
+    std::vector<DomainInfo> listDomains(bool includeInactive) override;
+    DomainInfo lookupByName(const std::string &name) override;
+    DomainInfo lookupByUuid(const std::string &uuid) override;
+    DomainInfo lookupById(uint32_t domid) override;
+
+    void grantIomem(uint32_t domid, uint64_t mfn, uint64_t nr, Caller caller) override;
+    void revokeIomem(uint32_t domid, uint64_t mfn, uint64_t nr, Caller caller) override;
+    void mapMemory(uint32_t domid, uint64_t gfn, uint64_t mfn, uint64_t nr, Caller caller) override;
+    void unmapMemory(uint32_t domid, uint64_t gfn, uint64_t mfn, uint64_t nr, Caller caller) override;
+    std::vector<MemoryMapping> mappings(uint32_t domid) override;
+    std::vector<IomemPermission> iomemPermissions(uint32_t domid) override;
+
+    // One "hypercall" (XEN_DOMCTL_memory_mapping): at most 64 entries;
+    // returns the frames it mapped or unmapped. Tests use it directly.
+    uint64_t mappingCall(uint32_t domid, uint64_t gfn, uint64_t mfn, uint64_t nr, bool add,
+                         Caller caller = Caller::Toolstack);
+
+    // Lifecycle primitives for start/destroy: a started domain gets the
+    // next id; a destroyed one loses every mapping and permission (as Xen
+    // tears them down with the domain).
+    uint32_t startDomain(const std::string &name, bool paused = false);
+    void destroyDomain(uint32_t domid);
+
+    SimStats stats();
+    SimHost &host() { return *host_; }
+
+private:
+    uint64_t mappingCallLocked(SimHost::Session &s, uint32_t domid, uint64_t gfn, uint64_t mfn,
+                               uint64_t nr, bool add, Caller caller);
+    std::shared_ptr<SimHost> host_;
+};
+
+} // namespace xlnv::libxl

@@ -1,0 +1,160 @@
+#include "security/mcs_allocator.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include <glib.h>
+#include <nlohmann/json.hpp>
+
+#include "security/fault_injection.h"
+#include "util/error.h"
+#include "util/filelock.h"
+#include "util/i18n.h"
+#include "util/strutil.h"
+
+namespace xlnv::security {
+
+namespace {
+
+using Table = std::map<std::string, std::string>;
+
+void ensureParentDir(const std::string &file)
+{
+    gchar *dir = g_path_get_dirname(file.c_str());
+    int rc = g_mkdir_with_parents(dir, 0700);
+    int err = errno;
+    std::string d(dir);
+    g_free(dir);
+    if (rc < 0)
+        raiseSystem(err, _("cannot create state directory '%s'"), d.c_str());
+}
+
+Table readTable(const std::string &file)
+{
+    Table table;
+    std::ifstream in(file);
+    if (!in) {
+        if (errno == ENOENT)
+            return table;
+        raiseSystem(errno, _("Failed to open file '%s'"), file.c_str());
+    }
+    std::stringstream buf;
+    buf << in.rdbuf();
+    try {
+        auto doc = nlohmann::json::parse(buf.str());
+        for (auto &[key, value] : doc.at("domains").items())
+            table[key] = value.get<std::string>();
+    } catch (const nlohmann::json::exception &e) {
+        raise(ErrorCode::Internal, _("malformed MCS allocation file '%s': %s"), file.c_str(),
+              e.what());
+    }
+    return table;
+}
+
+void writeTable(const std::string &file, const Table &table)
+{
+    nlohmann::json doc;
+    doc["domains"] = nlohmann::json::object();
+    for (const auto &[key, value] : table)
+        doc["domains"][key] = value;
+    std::string text = doc.dump(2) + "\n";
+    std::string tmp = file + ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        raiseSystem(errno, _("Failed to create file '%s'"), tmp.c_str());
+    bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+              ::fsync(fd) == 0;
+    int err = errno;
+    ::close(fd);
+    if (!ok || ::rename(tmp.c_str(), file.c_str()) < 0) {
+        err = ok ? errno : err;
+        ::unlink(tmp.c_str());
+        raiseSystem(err, _("Failed to write file '%s'"), file.c_str());
+    }
+}
+
+FileLock lockTable(const std::string &file)
+{
+    ensureParentDir(file);
+    return FileLock::acquire(file + ".lock", O_RDWR | O_CREAT, 0, 0);
+}
+
+bool parsePair(const std::string &pair, unsigned &a, unsigned &b)
+{
+    auto parts = split(pair, ',');
+    return parts.size() == 2 && parts[0].size() > 1 && parts[1].size() > 1 &&
+           parts[0][0] == 'c' && parts[1][0] == 'c' && parseUInt(parts[0].substr(1), a) &&
+           parseUInt(parts[1].substr(1), b);
+}
+
+} // namespace
+
+McsAllocator::McsAllocator(std::string stateFile, unsigned categoryMax)
+    : stateFile_(std::move(stateFile)), categoryMax_(categoryMax)
+{
+}
+
+std::string McsAllocator::acquire(const std::string &domainKey, bool &created) const
+{
+    created = false;
+    FileLock lock = lockTable(stateFile_);
+    Table table = readTable(stateFile_);
+    if (auto it = table.find(domainKey); it != table.end())
+        return it->second;
+
+    std::set<std::pair<unsigned, unsigned>> used;
+    for (const auto &[key, pair] : table) {
+        unsigned a = 0, b = 0;
+        if (parsePair(pair, a, b))
+            used.insert({a, b});
+    }
+    const uint64_t space = static_cast<uint64_t>(categoryMax_) * (categoryMax_ + 1) / 2;
+    if (categoryMax_ < 1 || used.size() >= space)
+        raise(ErrorCode::OperationFailed,
+              _("no free SELinux MCS category pair left in c0..c%u (%zu in use)"),
+              categoryMax_, used.size());
+
+    std::random_device rd;
+    std::mt19937 gen(rd());
+    std::uniform_int_distribution<unsigned> dist(0, categoryMax_);
+    std::pair<unsigned, unsigned> pick;
+    for (;;) {
+        unsigned a = dist(gen), b = dist(gen);
+        if (a == b)
+            continue;
+        pick = a < b ? std::make_pair(a, b) : std::make_pair(b, a);
+        if (!used.count(pick))
+            break;
+    }
+    std::string pair = strprintf("c%u,c%u", pick.first, pick.second);
+    faultPoint("selinux.mcs-allocate");
+    table[domainKey] = pair;
+    writeTable(stateFile_, table);
+    created = true;
+    return pair;
+}
+
+bool McsAllocator::release(const std::string &domainKey) const
+{
+    FileLock lock = lockTable(stateFile_);
+    Table table = readTable(stateFile_);
+    if (!table.erase(domainKey))
+        return false;
+    writeTable(stateFile_, table);
+    return true;
+}
+
+std::map<std::string, std::string> McsAllocator::allocations() const
+{
+    FileLock lock = lockTable(stateFile_);
+    return readTable(stateFile_);
+}
+
+} // namespace xlnv::security

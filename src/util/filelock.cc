@@ -1,0 +1,85 @@
+#include "util/filelock.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <utility>
+
+#include "util/error.h"
+#include "util/i18n.h"
+
+namespace xlnv {
+
+FileLock FileLock::lockImpl(const std::string &path, int openFlags, off_t start, off_t length,
+                            Mode mode, mode_t createMode, bool wait)
+{
+    int fd = ::open(path.c_str(), openFlags | O_CLOEXEC, createMode);
+    if (fd < 0)
+        raiseSystem(errno, _("Failed to open file '%s'"), path.c_str());
+
+    struct flock fl = {};
+    fl.l_type = mode == Mode::Exclusive ? F_WRLCK : F_RDLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = start;
+    fl.l_len = length;
+    fl.l_pid = 0;   // required for OFD locks
+    int rc;
+    do {
+        rc = ::fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl);
+    } while (rc < 0 && errno == EINTR);
+    if (rc < 0) {
+        int err = errno;
+        ::close(fd);
+        if (!wait && (err == EAGAIN || err == EACCES))
+            return FileLock();
+        raiseSystem(err, _("Failed to lock file '%s'"), path.c_str());
+    }
+    FileLock lock;
+    lock.fd_ = fd;
+    lock.path_ = path;
+    return lock;
+}
+
+FileLock FileLock::acquire(const std::string &path, int openFlags, off_t start, off_t length,
+                           Mode mode, mode_t createMode)
+{
+    return lockImpl(path, openFlags, start, length, mode, createMode, true);
+}
+
+FileLock FileLock::tryAcquire(const std::string &path, int openFlags, off_t start, off_t length,
+                              Mode mode, mode_t createMode)
+{
+    return lockImpl(path, openFlags, start, length, mode, createMode, false);
+}
+
+FileLock::FileLock(FileLock &&other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_))
+{
+}
+
+FileLock &FileLock::operator=(FileLock &&other) noexcept
+{
+    if (this != &other) {
+        release();
+        fd_ = std::exchange(other.fd_, -1);
+        path_ = std::move(other.path_);
+    }
+    return *this;
+}
+
+FileLock::~FileLock()
+{
+    release();
+}
+
+void FileLock::release() noexcept
+{
+    // Closing the only descriptor of the open file description drops
+    // its OFD locks.
+    if (fd_ >= 0)
+        ::close(fd_);
+    fd_ = -1;
+}
+
+} // namespace xlnv

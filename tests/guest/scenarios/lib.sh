@@ -1,0 +1,63 @@
+# Helpers for host-pmem test bed scenarios (busybox sh, in the guest).
+# Results are console lines "RESULT key=value" the GoogleTest driver reads.
+
+V=virt-xen-nvdimm
+
+result() {                      # result KEY VALUE...
+    key=$1; shift
+    echo "RESULT $key=$*"
+}
+
+# cli KEY ARGS...: run the CLI; report KEY.rc, KEY.out, KEY.err (one line each).
+cli() {
+    key=$1; shift
+    $V "$@" >/tmp/cli.out 2>/tmp/cli.err
+    rc=$?
+    result "$key.rc" "$rc"
+    result "$key.out" "$(tr '\n' ' ' < /tmp/cli.out)"
+    result "$key.err" "$(tr '\n' ' ' < /tmp/cli.err)"
+    return $rc
+}
+
+# markers KEY PATH OFFSET...: write a distinct marker at each backing offset
+# through a shared mapping; report KEY.marker.N=OFFSET:TEXT.
+markers() {
+    key=$1; path=$2; shift 2
+    n=0
+    for off in "$@"; do
+        text="XLNV<$key#$n@$off>"
+        if pmem-poke write "$path" "$off" "$text"; then
+            result "$key.marker.$n" "$off:$text"
+        else
+            result "$key.marker.$n" "$off:POKE-FAILED"
+        fi
+        n=$((n + 1))
+    done
+}
+
+# snap DIR: one checksum over names, sizes and contents (nothing changed?).
+snap() {
+    ( cd "$1" 2>/dev/null && ls -la | awk '{print $1, $5, $NF}' && md5sum * 2>/dev/null ) | md5sum | cut -d' ' -f1
+}
+
+exists() {
+    [ -e "$1" ] && echo yes || echo no
+}
+
+le32() {                        # 4 little-endian bytes of $1
+    v=$1
+    for s in 0 8 16 24; do
+        printf "\\$(printf %03o $(( (v >> s) & 255 )))"
+    done
+}
+
+# mbr_partition DEV START_SECTOR: one Linux partition from START to the end.
+mbr_partition() {
+    dev=$1; start=$2
+    total=$(cat /sys/class/block/${dev#/dev/}/size)
+    { printf '\000\000\000\000\203\000\000\000'; le32 "$start"; le32 $((total - start)); } |
+        dd of="$dev" bs=1 seek=446 conv=notrunc 2>/dev/null
+    printf '\125\252' | dd of="$dev" bs=1 seek=510 conv=notrunc 2>/dev/null
+    blockdev --rereadpt "$dev"
+    sleep 0.2
+}

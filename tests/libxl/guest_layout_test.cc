@@ -1,0 +1,263 @@
+// Guest physical layout rules, one behaviour per test. The host is a
+// small JSON fixture (the same format the CLI and data tests use).
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "conf/domain_conf.h"
+#include "libxl/domain_config.h"
+#include "libxl/guest_layout.h"
+#include "libxl/host_fixture.h"
+#include "util/error.h"
+#include "util/log.h"
+
+using namespace xlnv;
+using namespace xlnv::libxl;
+
+namespace {
+
+const char *kHost = R"({
+  "regions": [ { "dev": "region0", "spa": "0x2000000000", "size": "0x200000000", "align": "0x1000000", "numa_node": 0 } ],
+  "namespaces": [
+    { "dev": "namespace0.0", "region": "region0", "mode": "devdax", "size": "0x40000000",
+      "spa": "0x2000000000", "align": "0x200000", "numa_node": 0, "chardev": "dax0.0" },
+    { "dev": "namespace0.1", "region": "region0", "mode": "devdax", "size": "0x40000000",
+      "spa": "0x2040000000", "align": "0x200000", "numa_node": 0, "chardev": "dax0.1" },
+    { "dev": "namespace0.2", "region": "region0", "mode": "devdax", "size": "0x3ff00000",
+      "spa": "0x2080001000", "align": "0x1000", "numa_node": 0, "chardev": "dax0.2" },
+    { "dev": "namespace0.3", "region": "region0", "mode": "devdax", "size": "0x3ff00000",
+      "spa": "0x20c0001000", "align": "0x1000", "numa_node": 0, "chardev": "dax0.3" }
+  ],
+  "backings": [
+    { "path": "/dev/dax0.0", "kind": "devdax", "namespace": "namespace0.0" },
+    { "path": "/dev/dax0.1", "kind": "devdax", "namespace": "namespace0.1" },
+    { "path": "/dev/dax0.2", "kind": "devdax", "namespace": "namespace0.2" },
+    { "path": "/dev/dax0.3", "kind": "devdax", "namespace": "namespace0.3" },
+    { "path": "/f", "kind": "file", "namespace": "namespace0.1",
+      "extents": [ { "offset": 0, "spa": "0x2050000000", "length": "0x200000" },
+                   { "offset": "0x200000", "spa": "0x2040000000", "length": "0x1000000" } ] }
+  ]
+})";
+
+std::string nvdimm(const std::string &path, const std::string &size_kib,
+                   const std::string &extra_target = "", const std::string &address = "")
+{
+    return "<memory model='nvdimm'><source><path>" + path + "</path></source><target><size unit='KiB'>" +
+           size_kib + "</size>" + extra_target + "</target>" + address + "</memory>";
+}
+
+std::string domain(const std::string &devices, const std::string &maxmem_kib = "16777216",
+                   const std::string &os = "hvm")
+{
+    return "<domain type='xen'><name>t</name><maxMemory slots='4' unit='KiB'>" + maxmem_kib +
+           "</maxMemory><memory unit='KiB'>4194304</memory><vcpu>1</vcpu><os><type>" + os +
+           "</type></os><devices>" + devices + "</devices></domain>";
+}
+
+struct Fixture {
+    FixtureHost host = FixtureHost::fromString(kHost, "test-host");
+    LayoutOptions options()
+    {
+        LayoutOptions o;
+        o.namespaces = host.inventory().namespaces();
+        return o;
+    }
+};
+
+struct Warnings {
+    std::vector<std::string> list;
+    WarningSink old;
+    Warnings() { old = setWarningSink([this](const std::string &m) { list.push_back(m); }); }
+    ~Warnings() { setWarningSink(old); }
+};
+
+} // namespace
+
+TEST(GuestLayout, WindowStartsAboveMaxMemoryPlusBarReserve)
+{
+    auto dom = conf::DomainXml::parseString(domain(""), conf::NVDIMM_INACTIVE);
+    // 4 GiB hole + 16 GiB maxMemory + 32 GiB BAR reserve = 52 GiB.
+    EXPECT_EQ(nvdimmWindowBase(dom), 52ull << 30);
+}
+
+TEST(GuestLayout, WindowIsGiBAligned)
+{
+    auto dom = conf::DomainXml::parseString(domain("", "16777217"), conf::NVDIMM_INACTIVE);
+    EXPECT_EQ(nvdimmWindowBase(dom), 53ull << 30);
+}
+
+TEST(GuestLayout, GuestSizeIsTargetMinusLabelAlignedDownTo2MiB)
+{
+    conf::NvdimmDef def;
+    def.path = "/x";
+    def.size_kib = 1048576 + 128;
+    def.label_size_kib = 128;
+    EXPECT_EQ(nvdimmGuestSize(def), 1ull << 30);
+    def.size_kib = 1048576 + 2047;
+    def.label_size_kib = 0;
+    EXPECT_EQ(nvdimmGuestSize(def), 1ull << 30);
+}
+
+TEST(GuestLayout, RejectsGuestAreaBelow2MiB)
+{
+    conf::NvdimmDef def;
+    def.path = "/x";
+    def.size_kib = 4096;
+    def.label_size_kib = 2048 + 128;
+    EXPECT_THROW(nvdimmGuestSize(def), Error);
+}
+
+TEST(GuestLayout, PlacesFirstDeviceAtWindowBaseAndWritesItBack)
+{
+    Fixture f;
+    auto dom = conf::DomainXml::parseString(domain(nvdimm("/dev/dax0.0", "1048576")), conf::NVDIMM_INACTIVE);
+    GuestLayout layout = planGuestLayout(dom, f.host, f.options());
+    ASSERT_EQ(layout.devices.size(), 1u);
+    EXPECT_EQ(layout.devices[0].base, 52ull << 30);
+    EXPECT_EQ(layout.devices[0].slot, 0u);
+    const auto &addr = dom.nvdimms()[0].address;
+    EXPECT_TRUE(addr.present);
+    EXPECT_EQ(addr.slot, 0u);
+    EXPECT_EQ(addr.base, 52ull << 30);
+}
+
+TEST(GuestLayout, AlignedHostRangeKeepsFramesCongruentMod512)
+{
+    Fixture f;
+    auto dom = conf::DomainXml::parseString(domain(nvdimm("/dev/dax0.0", "1048576")), conf::NVDIMM_INACTIVE);
+    GuestLayout layout = planGuestLayout(dom, f.host, f.options());
+    ASSERT_EQ(layout.devices[0].ranges.size(), 1u);
+    const IomemRange &r = layout.devices[0].ranges[0];
+    EXPECT_EQ(r.mfn, 0x2000000000ull / 4096);
+    EXPECT_EQ(r.nr, (1ull << 30) / 4096);
+    EXPECT_EQ(r.gfn % 512, r.mfn % 512);
+    EXPECT_TRUE(r.superpage);
+}
+
+TEST(GuestLayout, SplitsAtExtentsAndStopsAtGuestSize)
+{
+    Fixture f;
+    // /f has 2 MiB + 16 MiB; the device shows 8 MiB.
+    auto dom = conf::DomainXml::parseString(domain(nvdimm("/f", "8192")), conf::NVDIMM_INACTIVE);
+    GuestLayout layout = planGuestLayout(dom, f.host, f.options());
+    const auto &ranges = layout.devices[0].ranges;
+    ASSERT_EQ(ranges.size(), 2u);
+    const uint64_t gfn0 = (52ull << 30) / 4096;
+    EXPECT_EQ(ranges[0], (IomemRange{0x2050000000ull / 4096, 512, gfn0, true}));
+    EXPECT_EQ(ranges[1], (IomemRange{0x2040000000ull / 4096, 1536, gfn0 + 512, true}));
+}
+
+TEST(GuestLayout, FourKiBHostRangesAreMappedAndWarnedOnce)
+{
+    Fixture f;
+    Warnings w;
+    auto dom = conf::DomainXml::parseString(
+        domain(nvdimm("/dev/dax0.2", "524288") + nvdimm("/dev/dax0.3", "524288")), conf::NVDIMM_INACTIVE);
+    GuestLayout layout = planGuestLayout(dom, f.host, f.options());
+    ASSERT_EQ(layout.devices.size(), 2u);
+    for (const auto &d : layout.devices) {
+        ASSERT_EQ(d.ranges.size(), 1u);
+        EXPECT_FALSE(d.ranges[0].superpage);
+        EXPECT_EQ(d.ranges[0].nr, (512ull << 20) / 4096);
+        EXPECT_EQ(d.base % (2ull << 20), 0u);
+    }
+    ASSERT_EQ(w.list.size(), 1u);
+    EXPECT_NE(w.list[0].find("4 KiB entries"), std::string::npos) << w.list[0];
+}
+
+TEST(GuestLayout, SamePlacementEveryTime)
+{
+    Fixture f;
+    const std::string xml = domain(nvdimm("/dev/dax0.1", "65536") + nvdimm("/dev/dax0.0", "1048576"));
+    auto a = conf::DomainXml::parseString(xml, conf::NVDIMM_INACTIVE);
+    auto b = conf::DomainXml::parseString(xml, conf::NVDIMM_INACTIVE);
+    planGuestLayout(a, f.host, f.options());
+    planGuestLayout(b, f.host, f.options());
+    EXPECT_EQ(a.format(), b.format());
+}
+
+TEST(GuestLayout, ExplicitAddressesSurviveASecondRun)
+{
+    Fixture f;
+    auto dom = conf::DomainXml::parseString(domain(nvdimm("/dev/dax0.1", "65536") + nvdimm("/dev/dax0.0", "1048576")),
+                                            conf::NVDIMM_INACTIVE);
+    GuestLayout first = planGuestLayout(dom, f.host, f.options());
+    auto again = conf::DomainXml::parseString(dom.format(), conf::NVDIMM_INACTIVE);
+    GuestLayout second = planGuestLayout(again, f.host, f.options());
+    ASSERT_EQ(first.devices.size(), second.devices.size());
+    for (size_t i = 0; i < first.devices.size(); i++) {
+        EXPECT_EQ(first.devices[i].base, second.devices[i].base);
+        EXPECT_EQ(first.devices[i].slot, second.devices[i].slot);
+    }
+}
+
+TEST(GuestLayout, WindowOverrideAllowsLowBases)
+{
+    Fixture f;
+    auto dom = conf::DomainXml::parseString(
+        domain(nvdimm("/dev/dax0.1", "65536", "", "<address type='dimm' slot='1' base='0x48000000'/>")),
+        conf::NVDIMM_INACTIVE);
+    LayoutOptions o = f.options();
+    o.window_base = 0x40000000;
+    GuestLayout layout = planGuestLayout(dom, f.host, o);
+    EXPECT_EQ(layout.devices[0].base, 0x48000000u);
+    EXPECT_EQ(layout.devices[0].slot, 1u);
+}
+
+TEST(GuestLayout, PvhGetsMappingWithoutAcpiAndAWarningNamingTheRange)
+{
+    Fixture f;
+    Warnings w;
+    auto dom = conf::DomainXml::parseString(domain(nvdimm("/dev/dax0.1", "65536"), "16777216", "xenpvh"),
+                                            conf::NVDIMM_INACTIVE);
+    GuestLayout layout = planGuestLayout(dom, f.host, f.options());
+    EXPECT_FALSE(layout.acpiTables());
+    ASSERT_EQ(w.list.size(), 1u);
+    EXPECT_NE(w.list[0].find("0xd00000000-0xd03ffffff"), std::string::npos) << w.list[0];
+}
+
+TEST(DomainConfigBuild, FailureLeavesDocumentAndStateDirUntouched)
+{
+    Fixture f;
+    char tmpl[] = "/tmp/xlnv-layout-XXXXXX";
+    std::string dir = ::mkdtemp(tmpl);
+    const std::string xml = domain(nvdimm("/dev/dax0.1", "65536") + nvdimm("/nonexistent", "65536"));
+    auto dom = conf::DomainXml::parseString(xml, conf::NVDIMM_INACTIVE);
+    const std::string before = dom.format();
+    NativeOptions opts;
+    opts.domain_state_dir = dir + "/domains/t";
+    opts.layout = f.options();
+    EXPECT_THROW(buildNativeConfig(dom, f.host, opts), Error);
+    EXPECT_EQ(dom.format(), before);
+    struct stat st;
+    EXPECT_NE(::stat(opts.domain_state_dir.c_str(), &st), 0);
+    std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+TEST(DomainConfigBuild, HvmConfigCarriesIomemAndAcpiFirmware)
+{
+    Fixture f;
+    char tmpl[] = "/tmp/xlnv-layout-XXXXXX";
+    std::string dir = ::mkdtemp(tmpl);
+    auto dom = conf::DomainXml::parseString(domain(nvdimm("/dev/dax0.1", "65536")), conf::NVDIMM_INACTIVE);
+    NativeOptions opts;
+    opts.domain_state_dir = dir + "/domains/t";
+    opts.layout = f.options();
+    DomainConfig cfg = buildNativeConfig(dom, f.host, opts);
+    const auto &b = cfg.get()->b_info;
+    ASSERT_EQ(b.num_iomem, 1);
+    EXPECT_EQ(b.iomem[0].start, 0x2040000000ull / 4096);
+    EXPECT_EQ(b.iomem[0].number, 16384u);
+    EXPECT_EQ(b.iomem[0].gfn, (52ull << 30) / 4096);
+    ASSERT_NE(b.u.hvm.acpi_firmware, nullptr);
+    EXPECT_EQ(std::string(b.u.hvm.acpi_firmware), opts.domain_state_dir + "/nvdimm-acpi.bin");
+    struct stat st;
+    EXPECT_EQ(::stat(b.u.hvm.acpi_firmware, &st), 0);
+    // 40-byte NFIT header + 184 per device, then a 36-byte SSDT header + AML.
+    EXPECT_GT(st.st_size, 224);
+    // Guest RAM excludes the NVDIMM: 4 GiB <memory> - 64 MiB.
+    EXPECT_EQ(b.max_memkb, 4194304u - 65536u);
+    std::system(("rm -rf '" + dir + "'").c_str());
+}

@@ -1,0 +1,44 @@
+#include <gtest/gtest.h>
+
+#include "util/bytesize.h"
+#include "util/error.h"
+
+using namespace xlnv;
+
+TEST(ParseByteSize, AcceptsPlainBytesAndBinarySuffixes)
+{
+    EXPECT_EQ(parseByteSize("4096"), 4096u);
+    EXPECT_EQ(parseByteSize("128K"), 128u << 10);
+    EXPECT_EQ(parseByteSize("2MiB"), 2u << 20);
+    EXPECT_EQ(parseByteSize("16g"), 16ull << 30);
+    EXPECT_EQ(parseByteSize("1T"), 1ull << 40);
+    EXPECT_EQ(parseByteSize("7b"), 7u);
+}
+
+TEST(ParseByteSize, RejectsGarbageNamingTheOption)
+{
+    try {
+        parseByteSize("12Q", "--size");
+        FAIL() << "no error";
+    } catch (const Error &e) {
+        EXPECT_EQ(e.code(), ErrorCode::InvalidArg);
+        EXPECT_NE(e.message().find("--size '12Q' has an unknown unit 'Q'"), std::string::npos) << e.message();
+    }
+    EXPECT_THROW(parseByteSize(""), Error);
+    EXPECT_THROW(parseByteSize("-1G"), Error);
+    EXPECT_THROW(parseByteSize("1.5G"), Error);
+    EXPECT_THROW(parseByteSize(" 1G"), Error);
+}
+
+TEST(ParseByteSize, RejectsOverflow)
+{
+    EXPECT_THROW(parseByteSize("17179869184G"), Error);
+    EXPECT_THROW(parseByteSize("99999999999999999999"), Error);
+}
+
+TEST(FormatByteSize, UsesTheLargestExactUnit)
+{
+    EXPECT_EQ(formatByteSize(4ull << 30), "4 GiB");
+    EXPECT_EQ(formatByteSize((16ull << 30) + (128 << 10)), "16777344 KiB");
+    EXPECT_EQ(formatByteSize(4097), "4097 B");
+}

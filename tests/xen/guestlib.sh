@@ -1,0 +1,208 @@
+# Helpers for test scripts running in dom0 and in guests (busybox sh).
+# Sourced, not run: . /usr/lib/xlnv/guestlib.sh
+#
+# Results go to the console as lines the GoogleTest driver parses:
+#   RESULT key=value
+# (one per line, key made of [A-Za-z0-9_.-], value up to the end of line).
+
+# --- reporting ----------------------------------------------------------------
+
+xlnv_result() {                 # xlnv_result KEY VALUE...
+    key=$1; shift
+    echo "RESULT $key=$*"
+}
+
+xlnv_log() {                    # free text, for humans reading the console
+    echo "xlnv: $*"
+}
+
+# --- kernel command line ------------------------------------------------------
+
+xlnv_arg() {                    # xlnv_arg NAME [DEFAULT]: value of xlnv.NAME=
+    for word in $(cat /proc/cmdline); do
+        case "$word" in
+            xlnv.$1=*) echo "${word#xlnv.$1=}"; return 0 ;;
+        esac
+    done
+    echo "${2:-}"
+}
+
+# --- boot basics ----------------------------------------------------------------
+
+xlnv_mount_basics() {
+    mount -t proc proc /proc
+    mount -t sysfs sys /sys
+    mount -t devtmpfs dev /dev
+    mkdir -p /dev/pts /tmp /run
+    mount -t devpts devpts /dev/pts
+    mount -t tmpfs tmp /tmp
+}
+
+xlnv_load_modules() {           # insmod every module of /etc/modules.order
+    [ -f /etc/modules.order ] || return 0
+    while read -r mod; do
+        insmod "$mod" 2>/tmp/insmod.err ||
+            grep -q 'File exists' /tmp/insmod.err ||
+            xlnv_log "insmod $mod failed: $(cat /tmp/insmod.err)"
+    done < /etc/modules.order
+}
+
+# --- guest physical memory markers -------------------------------------------
+# A marker is a 64-bit value: NONCE (32 bits) << 32 | 0x4e56 << 16 | INDEX.
+# The outer test finds it little-endian in the NVDIMM backing file.
+
+xlnv_marker() {                 # xlnv_marker NONCE INDEX
+    printf '0x%08X4E56%04X' "$(($1))" "$(($2))"
+}
+
+xlnv_write64() {                # xlnv_write64 ADDR VALUE (needs iomem=relaxed)
+    devmem "$1" 64 "$2"
+}
+
+xlnv_read64() {                 # xlnv_read64 ADDR: prints 0x%016X or "fault"
+    devmem "$1" 64 2>/dev/null || { echo fault; return 1; }
+}
+
+# --- persistent memory reports -----------------------------------------------
+
+xlnv_report_iomem() {           # RESULT PREFIX.iomem_pmem=START-END ...
+    ranges=$(grep -i 'persistent memory' /proc/iomem | sed 's/^ *//; s/ *:.*//' | tr '\n' ' ')
+    xlnv_result "$1.iomem_pmem" "$ranges"
+}
+
+xlnv_report_pmem() {            # RESULT PREFIX.pmem=pmem0:SIZE,pmem1:SIZE
+    list=
+    for dev in /dev/pmem*; do
+        [ -b "$dev" ] || continue
+        list="$list${list:+,}${dev#/dev/}:$(blockdev --getsize64 "$dev")"
+    done
+    xlnv_result "$1.pmem" "$list"
+}
+
+xlnv_report_ndctl() {           # RESULT PREFIX.ndctl=<one-line JSON>
+    if command -v ndctl >/dev/null 2>&1; then
+        xlnv_result "$1.ndctl" "$(ndctl list -RN 2>&1 | tr -d ' \n')"
+    else                        # guests: no ndctl, the same facts from sysfs
+        list=
+        for r in /sys/bus/nd/devices/region*; do
+            [ -d "$r" ] || continue
+            list="$list${list:+,}${r##*/}:$(cat "$r/resource"):$(cat "$r/size")"
+        done
+        xlnv_result "$1.regions" "$list"
+    fi
+}
+
+# Write an ASCII marker into a block device at a byte offset, read it back.
+xlnv_write_dev_marker() {       # DEV OFFSET TEXT
+    printf '%s' "$3" > /tmp/xlnv-marker
+    dd if=/tmp/xlnv-marker of="$1" bs=1 seek="$(($2))" conv=notrunc,fsync 2>/dev/null
+    sync
+}
+
+xlnv_read_dev() {               # DEV OFFSET LENGTH: prints the bytes as text
+    dd if="$1" bs=1 skip="$(($2))" count="$3" 2>/dev/null
+}
+
+# --- waiting with a wall-clock limit (commands are slow under emulation) ------
+
+xlnv_now() { date +%s; }
+
+# --- xenstore signalling (guest side; relative paths are under our domain) ----
+
+xlnv_xs_wait() {                # xlnv_xs_wait KEY VALUE TIMEOUT_S
+    end=$(( $(xlnv_now) + $3 ))
+    while [ "$(xlnv_now)" -lt "$end" ]; do
+        [ "$(xenstore-read "$1" 2>/dev/null)" = "$2" ] && return 0
+        sleep 1
+    done
+    return 1
+}
+
+# --- dom0 side: running guests -----------------------------------------------
+
+xlnv_domain_state() {           # NAME: the state column of `xl list`, or gone
+    xl list 2>/dev/null | awk -v n="$1" '$1 == n { print $5; f = 1 } END { if (!f) print "gone" }'
+}
+
+xlnv_dump_guest_log() {         # NAME: hand the guest's console to the harness
+    for log in "/var/log/xen/console/guest-$1.log" "/tmp/$1-serial.log"; do
+        [ -f "$log" ] || continue
+        echo "XLNV-LOG-BEGIN $1"
+        cat "$log"
+        echo
+        echo "XLNV-LOG-END $1"
+        mv "$log" "$log.done"
+    done
+    # The HVM device model's own log, when there is one.
+    log=/var/log/xen/qemu-dm-$1.log
+    if [ -f "$log" ]; then
+        echo "XLNV-LOG-BEGIN $1-dm"
+        cat "$log"
+        echo
+        echo "XLNV-LOG-END $1-dm"
+        mv "$log" "$log.done"
+    fi
+}
+
+xlnv_progress() {               # every $1 s: each guest console's last line
+    while sleep "$1"; do
+        for log in /var/log/xen/console/guest-*.log /tmp/*-serial.log; do
+            [ -f "$log" ] || continue
+            echo "XLNV-PROGRESS ${log##*/}: $(tail -n 1 "$log" | cut -c1-150)"
+        done
+    done
+}
+
+xlnv_guest_done() {             # NAME: the guest printed XLNV-GUEST-DONE
+    grep -qs XLNV-GUEST-DONE "/var/log/xen/console/guest-$1.log" "/tmp/$1-serial.log"
+}
+
+# A PVH guest's `poweroff -f` only halts it (no ACPI power-off path), so
+# the guest's last line, not its state, says it is done.
+xlnv_wait_guest_end() {         # NAME TIMEOUT_S: until done/shut down/crashed/gone
+    end=$(( $(xlnv_now) + $2 ))
+    rc=1
+    while [ "$(xlnv_now)" -lt "$end" ]; do
+        state=$(xlnv_domain_state "$1")
+        if xlnv_guest_done "$1"; then rc=0; break; fi
+        case "$state" in
+            gone) rc=0; break ;;
+            *c*) xlnv_result "$1.crashed" 1; rc=0; break ;;
+            *s*) rc=0; break ;;
+        esac
+        sleep 1
+    done
+    [ "$rc" -eq 0 ] || xlnv_result "$1.timeout" 1
+    xlnv_result "$1.end_state" "$state"
+    xl destroy "$1" 2>/dev/null
+    sleep 1                     # let xenconsoled write the last lines
+    xlnv_dump_guest_log "$1"
+    return $rc
+}
+
+xlnv_start_guest() {            # NAME CFG: xl create (no monitoring child)
+    if ! xl create -e "$2" > "/tmp/$1-create.log" 2>&1; then
+        xlnv_result "$1.create" "failed: $(tr '\n' ' ' < "/tmp/$1-create.log")"
+        xlnv_dump_guest_log "$1"
+        return 1
+    fi
+    xlnv_result "$1.create" ok
+}
+
+xlnv_run_guest() {              # NAME CFG TIMEOUT_S: create, wait for the end
+    start=$(xlnv_now)
+    xlnv_start_guest "$1" "$2" || return 1
+    xlnv_wait_guest_end "$1" "$3"
+    rc=$?
+    xlnv_result "$1.seconds" $(( $(xlnv_now) - start ))
+    return $rc
+}
+
+xlnv_dom0_xs_wait() {           # DOMID KEY VALUE TIMEOUT_S (dom0 side)
+    end=$(( $(xlnv_now) + $4 ))
+    while [ "$(xlnv_now)" -lt "$end" ]; do
+        [ "$(xenstore-read "/local/domain/$1/$2" 2>/dev/null)" = "$3" ] && return 0
+        sleep 1
+    done
+    return 1
+}

@@ -1,0 +1,120 @@
+// virt-xen-nvdimm domxml-to-native FORMAT FILE: the libxl configuration
+// for a domain XML with NVDIMMs, as xl.cfg text (xen-xl, what `virsh
+// domxml-to-native xen-xl` prints plus iomem and acpi_firmware) or as
+// libxenlight JSON (libxl-json). Writes the acpi_firmware blob under the
+// domain's state directory; --xml-out saves the XML with the slots and
+// bases that were assigned, so the next run gives the same addresses.
+#include "command.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "conf/domain_conf.h"
+#include "connection_util.h"
+#include "libxl/domain_config.h"
+#include "libxl/host_fixture.h"
+#include "libxl/host_resolver.h"
+#include "libxl/hypervisor_state.h"
+#include "util/error.h"
+#include "util/i18n.h"
+
+namespace xlnv::cli {
+
+namespace {
+
+struct Options {
+    std::string format;
+    std::string file;
+    std::string xml_out;
+};
+
+// Write `text` to `path` atomically; an existing file is replaced only
+// once the new one is complete.
+void writeTextFile(const std::string &path, const std::string &text)
+{
+    const std::string tmp = path + ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        raiseSystem(errno, _("Failed to create file '%s'"), path.c_str());
+    size_t done = 0;
+    while (done < text.size()) {
+        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int err = errno;
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            raiseSystem(err, _("Failed to write file '%s'"), path.c_str());
+        }
+        done += static_cast<size_t>(n);
+    }
+    if (::fsync(fd) < 0 || ::close(fd) < 0 || ::rename(tmp.c_str(), path.c_str()) < 0) {
+        int err = errno;
+        ::unlink(tmp.c_str());
+        raiseSystem(err, _("Failed to write file '%s'"), path.c_str());
+    }
+}
+
+int run(Context &ctx, const Options &opt)
+{
+    if (opt.format != "xen-xl" && opt.format != "libxl-json")
+        raise(ErrorCode::InvalidArg, _("unsupported config type %s"), opt.format.c_str());
+    const std::string text = readInputFile(opt.file);
+    conf::DomainXml dom = conf::DomainXml::parseNamed(text, conf::NVDIMM_INACTIVE,
+                                                      opt.file == "-" ? "(stdin)" : opt.file);
+
+    libxl::NativeOptions native;
+    std::unique_ptr<libxl::Connection> conn;
+    std::unique_ptr<libxl::BackingResolver> resolver;
+    std::string state_dir = ctx.stateDir;
+    // A host described in a JSON file (tests, trying the tool without
+    // persistent memory); otherwise the connection's host.
+    const char *fixture = std::getenv("LIBXL_NVDIMM_HOST_FIXTURE");
+    if (fixture && *fixture) {
+        auto host = std::make_unique<libxl::FixtureHost>(libxl::FixtureHost::fromFile(fixture));
+        native.layout.namespaces = host->inventory().namespaces();
+        resolver = std::move(host);
+        state_dir = libxl::resolveStateDir(ctx.stateDir);
+    } else {
+        conn = openConnection(ctx);
+        native.layout.namespaces = conn->inventory().namespaces();
+        resolver = std::make_unique<libxl::InventoryBackingResolver>(conn->inventory());
+        state_dir = conn->stateDir();
+    }
+    native.domain_state_dir = state_dir + "/domains/" + dom.name();
+
+    libxl::DomainConfig cfg = libxl::buildNativeConfig(dom, *resolver, native);
+    const std::string out = opt.format == "xen-xl" ? libxl::formatXlConfig(*cfg.get())
+                                                   : cfg.toJson();
+    if (!opt.xml_out.empty())
+        writeTextFile(opt.xml_out, dom.format());
+    std::cout << out;
+    if (!out.empty() && out.back() != '\n')
+        std::cout << '\n';
+    return 0;
+}
+
+const CommandRegistrar registrar({
+    "domxml-to-native",
+    N_("convert a domain XML with NVDIMMs to xl.cfg text or libxl JSON"),
+    40,
+    [](CLI::App &sub) -> CommandRunner {
+        auto opt = std::make_shared<Options>();
+        sub.add_option("FORMAT", opt->format, _("xen-xl or libxl-json"))->required();
+        sub.add_option("FILE", opt->file, _("domain XML file ('-' for standard input)"))->required();
+        sub.add_option("--xml-out", opt->xml_out,
+                       _("also write the domain XML with the assigned slots and bases to FILE"))
+            ->option_text("FILE");
+        return [opt](Context &ctx) { return run(ctx, *opt); };
+    },
+});
+
+} // namespace
+
+} // namespace xlnv::cli

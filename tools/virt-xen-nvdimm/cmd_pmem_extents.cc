@@ -1,0 +1,59 @@
+// virt-xen-nvdimm pmem-extents PATH [--size SIZE] [--json]: the host
+// physical ranges (SPA) of a backing, as a guest mapping would use them.
+#include "command.h"
+
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "pmem_output.h"
+#include "util/bytesize.h"
+#include "util/i18n.h"
+#include "util/pmem_backing.h"
+
+namespace xlnv::cli {
+
+namespace {
+
+struct ExtentsArgs {
+    std::string path;
+    std::string size;
+    std::vector<std::string> roots;
+    bool json = false;
+};
+
+int runPmemExtents(const ExtentsArgs &args)
+{
+    const uint64_t size = args.size.empty() ? 0 : parseByteSize(args.size, "--size");
+    auto inventory = openPmemInventory("");
+    ResolvedBacking backing = resolveBackingPath(*inventory, args.path, size, args.roots);
+    if (args.json)
+        std::printf("%s\n", resolvedBackingToJson(backing).dump(2).c_str());
+    else
+        printExtentsTable(backing);
+    return 0;
+}
+
+const CommandRegistrar registrar({
+    "pmem-extents",
+    N_("print the host physical ranges of an NVDIMM backing"),
+    320,
+    [](CLI::App &sub) -> CommandRunner {
+        auto args = std::make_shared<ExtentsArgs>();
+        sub.add_option("PATH", args->path, _("devdax device, fsdax block device or file on a DAX filesystem"))
+            ->required();
+        sub.add_option("--size", args->size, _("bytes the NVDIMM uses from the start (default: all)"))
+            ->option_text("SIZE");
+        sub.add_option("--pmem-root", args->roots,
+                       _("allowed directory, device or pattern (repeatable; default: DAX mounts, /dev/dax*, /dev/pmem*)"))
+            ->option_text("DIR");
+        sub.add_flag("--json", args->json, _("print a JSON object"));
+        sub.footer(_("LIBXL_NVDIMM_PMEM_FIXTURE=FILE takes the namespaces from a JSON fixture; "
+                     "LIBXL_NVDIMM_PMEM_ROOTS=DIR:DIR... sets the allowed roots."));
+        return [args](Context &) { return runPmemExtents(*args); };
+    },
+});
+
+} // namespace
+
+} // namespace xlnv::cli

@@ -1,0 +1,88 @@
+// virt-xen-nvdimm pmem-provision PATH --size SIZE: create or complete a
+// backing without giving it to a domain. A missing file is created and
+// zero-filled; an existing file keeps every byte it has: only holes,
+// unwritten ranges and a missing tail (up to SIZE) are filled. Devices are
+// checked only.
+#include "command.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "pmem_output.h"
+#include "util/bytesize.h"
+#include "util/i18n.h"
+#include "util/pmem_provision.h"
+
+namespace xlnv::cli {
+
+namespace {
+
+struct ProvisionArgs {
+    std::string path;
+    std::string size;
+    std::vector<std::string> roots;
+    bool json = false;
+};
+
+int runPmemProvision(const ProvisionArgs &args)
+{
+    const uint64_t size = parseByteSize(args.size, "--size");
+    auto inventory = openPmemInventory("");
+    ProgressFn progress;
+    const bool tty = isatty(STDERR_FILENO);
+    if (tty)
+        progress = [](uint64_t done, uint64_t total) {
+            std::fprintf(stderr, _("\rProvisioning: %3u%% (%llu of %llu MiB)"),
+                         total ? static_cast<unsigned>(done * 100 / total) : 100u,
+                         static_cast<unsigned long long>(done >> 20),
+                         static_cast<unsigned long long>(total >> 20));
+            std::fflush(stderr);
+        };
+    ProvisionedBacking result = provisionBacking(*inventory, args.path, size, args.roots, progress);
+    if (tty && result.fill.filled)
+        std::fprintf(stderr, "\n");
+    if (args.json) {
+        nlohmann::json j = resolvedBackingToJson(result.resolved);
+        j["created"] = result.created;
+        j["filled"] = result.fill.filled;
+        j["kind"] = backingKindName(result.resolved.kind);
+        j["namespace"] = result.resolved.namespace_dev;
+        std::printf("%s\n", j.dump(2).c_str());
+        return 0;
+    }
+    std::printf(_("Backing '%s' (%s, namespace %s): %s, %s zero-filled, %zu extent(s)\n"),
+                result.resolved.path.c_str(), backingKindName(result.resolved.kind),
+                result.resolved.namespace_dev.c_str(),
+                result.created ? _("created") : _("existing"),
+                formatByteSize(result.fill.filled).c_str(), result.resolved.extents.size());
+    printExtentsTable(result.resolved);
+    return 0;
+}
+
+const CommandRegistrar registrar({
+    "pmem-provision",
+    N_("create, fill and check an NVDIMM backing"),
+    310,
+    [](CLI::App &sub) -> CommandRunner {
+        auto args = std::make_shared<ProvisionArgs>();
+        sub.add_option("PATH", args->path, _("file on a DAX filesystem, devdax or fsdax device"))
+            ->required();
+        sub.add_option("--size", args->size, _("NVDIMM target size including the label area (e.g. 16G)"))
+            ->option_text("SIZE")->required();
+        sub.add_option("--pmem-root", args->roots,
+                       _("allowed directory, device or pattern (repeatable; default: DAX mounts, /dev/dax*, /dev/pmem*)"))
+            ->option_text("DIR");
+        sub.add_flag("--json", args->json, _("print the result as a JSON object"));
+        sub.footer(_("An existing file is never truncated and its data never overwritten; a shorter "
+                     "file is grown to SIZE by filling its tail. LIBXL_NVDIMM_PMEM_FIXTURE=FILE takes "
+                     "the namespaces from a JSON fixture."));
+        return [args](Context &) { return runPmemProvision(*args); };
+    },
+});
+
+} // namespace
+
+} // namespace xlnv::cli

@@ -1,0 +1,14 @@
+#include "connection_util.h"
+
+#include "libxl/hypervisor.h"
+#include "util/config.h"
+
+namespace xlnv::cli {
+
+std::unique_ptr<libxl::Connection> openConnection(const Context &ctx)
+{
+    const Config config = Config::load();
+    return libxl::Connection::open(ctx.uri, ctx.stateDir, libxl::domainLimitsFromConfig(config));
+}
+
+} // namespace xlnv::cli

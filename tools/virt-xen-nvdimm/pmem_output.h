@@ -1,0 +1,11 @@
+// Output shared by pmem-extents and pmem-provision.
+#pragma once
+
+#include "util/pmem.h"
+
+namespace xlnv::cli {
+
+// Extents as a table (offset, SPA, length) and a superpage line.
+void printExtentsTable(const ResolvedBacking &backing);
+
+} // namespace xlnv::cli
