@@ -52,6 +52,20 @@ void checkNode(const DomainXml &dom, const NvdimmDef &def)
               *def.node, ncells);
 }
 
+// User aliases name devices across the whole domain.
+void checkAliases(const std::vector<NvdimmDef> &devs)
+{
+    for (size_t i = 0; i < devs.size(); i++) {
+        if (devs[i].alias.empty())
+            continue;
+        for (size_t j = 0; j < i; j++) {
+            if (devs[j].alias == devs[i].alias)
+                raise(ErrorCode::ConfigUnsupported, _("non unique alias detected: %s"),
+                      devs[i].alias.c_str());
+        }
+    }
+}
+
 void checkPlacement(const std::vector<NvdimmDef> &devs)
 {
     for (size_t i = 0; i < devs.size(); i++) {
@@ -90,6 +104,7 @@ void validateDomain(const DomainXml &dom)
         checkNode(dom, def);
         validateNvdimm(def, arch);
     }
+    checkAliases(dom.nvdimms());
     checkPlacement(dom.nvdimms());
 }
 

@@ -284,6 +284,18 @@ void fillBaseConfig(libxl_domain_config &cfg, const conf::DomainXml &dom)
     if (!cmdline.empty())
         b.cmdline = dupString(cmdline);
 
+    // hvmloader only loads acpi_firmware into a guest with ACPI: a domain
+    // whose <features> leave out <acpi/> cannot see its NVDIMMs.
+    if (type == LIBXL_DOMAIN_TYPE_HVM) {
+        const bool has_features = xpathString(dom, "string(count(/domain/features))") != "0";
+        const bool has_acpi = xpathString(dom, "string(count(/domain/features/acpi))") != "0";
+        if (has_features && !has_acpi && !dom.nvdimms().empty())
+            raise(ErrorCode::ConfigUnsupported,
+                  _("NVDIMM devices in HVM domain '%s' need ACPI: add <acpi/> to <features>"),
+                  dom.name().c_str());
+        libxl_defbool_set(&b.acpi, !has_features || has_acpi);
+    }
+
     cfg.on_poweroff = lifecycleAction(dom, "on_poweroff", LIBXL_ACTION_ON_SHUTDOWN_DESTROY);
     cfg.on_reboot = lifecycleAction(dom, "on_reboot", LIBXL_ACTION_ON_SHUTDOWN_RESTART);
     cfg.on_crash = lifecycleAction(dom, "on_crash", LIBXL_ACTION_ON_SHUTDOWN_DESTROY);
@@ -382,6 +394,8 @@ std::string formatXlConfig(const libxl_domain_config &cfg)
     }
     line("type", quoted(c.type == LIBXL_DOMAIN_TYPE_HVM ? "hvm"
                         : c.type == LIBXL_DOMAIN_TYPE_PVH ? "pvh" : "pv"));
+    if (!libxl_defbool_is_default(b.acpi))
+        line("acpi", libxl_defbool_val(b.acpi) ? "1" : "0");
     if (b.kernel)
         line("kernel", quoted(b.kernel));
     if (b.ramdisk)

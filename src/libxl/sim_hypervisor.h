@@ -42,10 +42,10 @@ public:
     DomainInfo lookupByUuid(const std::string &uuid) override;
     DomainInfo lookupById(uint32_t domid) override;
 
-    void grantIomem(uint32_t domid, uint64_t mfn, uint64_t nr, Caller caller) override;
-    void revokeIomem(uint32_t domid, uint64_t mfn, uint64_t nr, Caller caller) override;
-    void mapMemory(uint32_t domid, uint64_t gfn, uint64_t mfn, uint64_t nr, Caller caller) override;
-    void unmapMemory(uint32_t domid, uint64_t gfn, uint64_t mfn, uint64_t nr, Caller caller) override;
+    void grantIomem(uint32_t domid, uint64_t mfn, uint64_t nr, Caller caller = Caller::Toolstack) override;
+    void revokeIomem(uint32_t domid, uint64_t mfn, uint64_t nr, Caller caller = Caller::Toolstack) override;
+    void mapMemory(uint32_t domid, uint64_t gfn, uint64_t mfn, uint64_t nr, Caller caller = Caller::Toolstack) override;
+    void unmapMemory(uint32_t domid, uint64_t gfn, uint64_t mfn, uint64_t nr, Caller caller = Caller::Toolstack) override;
     std::vector<MemoryMapping> mappings(uint32_t domid) override;
     std::vector<IomemPermission> iomemPermissions(uint32_t domid) override;
 

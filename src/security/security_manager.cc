@@ -57,6 +57,14 @@ SecurityManager::SecurityManager(SecurityOptions options, std::shared_ptr<const 
         users_ = systemUserDb();
 }
 
+SecurityManager SecurityManager::fromConfig(const Config &config, const std::string &stateDir)
+{
+    SecurityOptions options = SecurityOptions::fromConfig(config);
+    if (!stateDir.empty())
+        options.state_dir = stateDir;
+    return SecurityManager(std::move(options));
+}
+
 bool SecurityManager::selinuxActive() const
 {
     switch (options_.selinux) {

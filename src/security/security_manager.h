@@ -14,6 +14,10 @@
 #include "security/seclabel_def.h"
 #include "security/security_options.h"
 
+namespace xlnv {
+class Config;
+}
+
 namespace xlnv::security {
 
 struct DomainRef {
@@ -45,6 +49,9 @@ class SecurityManager {
 public:
     explicit SecurityManager(SecurityOptions options,
                              std::shared_ptr<const UserDb> users = nullptr);
+    // From the [security] section; a non-empty `stateDir` (the CLI's
+    // --state-dir) replaces its state_dir.
+    static SecurityManager fromConfig(const Config &config, const std::string &stateDir = "");
 
     const SecurityOptions &options() const { return options_; }
     // The SELinux driver runs (host SELinux on, or forced in the config).

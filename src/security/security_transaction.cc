@@ -16,6 +16,8 @@ namespace {
 
 constexpr off_t kLockOffset = 1;
 constexpr off_t kLockLength = 1;
+// libvirt retries its metadata lock for about 10 s; so do we.
+constexpr unsigned kLockTimeoutMs = 10000;
 
 struct stat statPath(const std::string &path)
 {
@@ -56,7 +58,8 @@ void SecurityTransaction::lockBackings(const std::vector<std::string> &paths)
     });
     // Locks of a partial attempt are released by `wanted` going away.
     for (auto &b : wanted) {
-        b.lock = FileLock::acquire(b.path, O_RDWR | O_NOCTTY | O_NONBLOCK, kLockOffset, kLockLength);
+        b.lock = FileLock::acquireWithin(b.path, O_RDWR | O_NOCTTY | O_NONBLOCK, kLockOffset,
+                                         kLockLength, kLockTimeoutMs);
         struct stat st = {};
         if (fstat(b.lock.fd(), &st) < 0)
             raiseSystem(errno, _("cannot stat file '%s'"), b.path.c_str());

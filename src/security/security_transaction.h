@@ -5,8 +5,9 @@
 // was and runs the registered undo actions, newest first.
 //
 // The lock is an OFD write lock on byte 1 of the backing itself (the
-// byte libvirt's security manager locks for the same purpose; byte 0 is
-// virtlockd's), held until commit or rollback.
+// byte libvirt's security manager locks for the same purpose with a
+// classic fcntl lock; byte 0 is virtlockd's), held until commit or
+// rollback. Like libvirt we give up after about 10 s.
 #pragma once
 
 #include <sys/types.h>

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <thread>
 #include <utility>
 
 #include "util/error.h"
@@ -51,6 +53,22 @@ FileLock FileLock::tryAcquire(const std::string &path, int openFlags, off_t star
                               Mode mode, mode_t createMode)
 {
     return lockImpl(path, openFlags, start, length, mode, createMode, false);
+}
+
+FileLock FileLock::acquireWithin(const std::string &path, int openFlags, off_t start,
+                                 off_t length, unsigned timeoutMs, Mode mode, mode_t createMode)
+{
+    using clock = std::chrono::steady_clock;
+    const auto deadline = clock::now() + std::chrono::milliseconds(timeoutMs);
+    for (;;) {
+        FileLock lock = lockImpl(path, openFlags, start, length, mode, createMode, false);
+        if (lock.locked())
+            return lock;
+        if (clock::now() >= deadline)
+            raise(ErrorCode::OperationTimeout,
+                  _("cannot lock '%s': another process holds its lock"), path.c_str());
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
 }
 
 FileLock::FileLock(FileLock &&other) noexcept

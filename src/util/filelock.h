@@ -26,6 +26,13 @@ public:
     static FileLock tryAcquire(const std::string &path, int openFlags, off_t start, off_t length,
                                Mode mode = Mode::Exclusive, mode_t createMode = 0600);
 
+    // Like acquire, but give up after `timeoutMs` with an
+    // OperationTimeout error naming the path (a hung holder must not
+    // hang us forever).
+    static FileLock acquireWithin(const std::string &path, int openFlags, off_t start,
+                                  off_t length, unsigned timeoutMs,
+                                  Mode mode = Mode::Exclusive, mode_t createMode = 0600);
+
     FileLock() = default;
     FileLock(FileLock &&other) noexcept;
     FileLock &operator=(FileLock &&other) noexcept;

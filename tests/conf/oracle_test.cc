@@ -30,8 +30,10 @@ namespace {
 
 struct Variation {
     std::string name;
-    std::string device;
+    std::string device;     // one or more <memory> elements
     bool cells = false;
+    std::string arch = "x86_64";
+    std::string maxMemory = "<maxMemory slots='8' unit='KiB'>1099511627776</maxMemory>";
 };
 
 constexpr const char *kPath = "<source><path>/dev/dax0.0</path></source>";
@@ -47,7 +49,11 @@ std::vector<Variation> corpus()
 {
     std::vector<Variation> out;
     auto add = [&](std::string name, std::string device, bool cells = false) {
-        out.push_back({std::move(name), std::move(device), cells});
+        Variation v;
+        v.name = std::move(name);
+        v.device = std::move(device);
+        v.cells = cells;
+        out.push_back(std::move(v));
     };
 
     // Sizes in every unit spelling, plus unknown ones.
@@ -238,6 +244,49 @@ std::vector<Variation> corpus()
         "  <alias name=\"ua-nvdimm1\"/>\n  <address type=\"dimm\" slot=\"1\"/>\n</memory>",
         true);
 
+    // ppc64 guests: uuid allowed, label required.
+    for (const char *arch : {"ppc64", "ppc64le"}) {
+        Variation v;
+        v.arch = arch;
+        v.name = std::string(arch) + "-uuid-label";
+        v.device = memoryDevice("<uuid>49545EB3-75E1-2D0A-ACDD-F0294406C99E</uuid>" + std::string(kPath) +
+                                target("<size>1048576</size><label><size>128</size></label>"));
+        out.push_back(v);
+        v.name = std::string(arch) + "-no-label";
+        v.device = memoryDevice(std::string(kPath) + target("<size>1048576</size>"));
+        out.push_back(v);
+        v.name = std::string(arch) + "-bad-uuid";
+        v.device = memoryDevice("<uuid>nope</uuid>" + std::string(kPath) +
+                                target("<size>1048576</size><label><size>128</size></label>"));
+        out.push_back(v);
+    }
+
+    // Domain-level rules: several devices, memory totals, maxMemory.
+    const std::string devA = memoryDevice(std::string(kPath) + target("<size>1048576</size>") +
+                                          "<alias name='ua-a'/>");
+    const std::string devB = memoryDevice("<source><path>/dev/dax1.0</path></source>" +
+                                          target("<size>2097152</size>") + "<alias name='ua-b'/>");
+    add("two-devices", devA + devB);
+    add("two-devices-duplicate-alias", devA + devA);
+    add("two-devices-with-cells", devA + devB, true);
+    add("devices-fill-memory", devB + devB + memoryDevice(std::string(kPath) + target("<size>4194304</size>")));
+    add("devices-exceed-memory", devB + devB + memoryDevice(std::string(kPath) + target("<size>4194305</size>")));
+    add("maxmemory-below-total-with-cells",
+        memoryDevice(std::string(kPath) + target("<size unit='PiB'>2</size>")), true);
+    {
+        Variation v;
+        v.name = "maxmemory-without-slots";
+        v.device = devA;
+        v.maxMemory = "<maxMemory unit='KiB'>1099511627776</maxMemory>";
+        out.push_back(v);
+        v.name = "maxmemory-below-memory";
+        v.maxMemory = "<maxMemory slots='8' unit='KiB'>4194304</maxMemory>";
+        out.push_back(v);
+        v.name = "maxmemory-zero-slots";
+        v.maxMemory = "<maxMemory slots='0' unit='KiB'>1099511627776</maxMemory>";
+        out.push_back(v);
+    }
+
     // The model attribute itself.
     add("model-missing", memoryDevice(std::string(kPath) + target("<size>1048576</size>"), ""));
     add("model-bogus", memoryDevice(std::string(kPath) + target("<size>1048576</size>"), " model='bogus'"));
@@ -253,8 +302,8 @@ std::string domainFor(const Variation &v)
     // out when cells are present so both sides total cells + devices.
     if (!v.cells)
         xml += "  <memory unit='KiB'>8388608</memory>\n";
-    xml += "  <maxMemory slots='8' unit='KiB'>1099511627776</maxMemory>\n"
-           "  <vcpu>2</vcpu>\n  <os>\n    <type arch='x86_64'>hvm</type>\n  </os>\n";
+    xml += "  " + v.maxMemory + "\n  <vcpu>2</vcpu>\n  <os>\n    <type arch='" + v.arch +
+           "'>hvm</type>\n  </os>\n";
     if (v.cells)
         xml += "  <cpu>\n    <numa>\n"
                "      <cell id='0' cpus='0' memory='1048576' unit='KiB'/>\n"
@@ -272,16 +321,23 @@ struct Outcome {
 
 void ignoreLibvirtError(void *, virErrorPtr) {}
 
-std::string extractMemoryDevice(const std::string &xml)
+// Every <memory> device of a dumpxml, in order.
+std::string extractMemoryDevices(const std::string &xml)
 {
-    const size_t start = xml.find("    <memory model=");
-    if (start == std::string::npos)
-        return {};
+    std::string out;
     const std::string endTag = "    </memory>\n";
-    const size_t end = xml.find(endTag, start);
-    if (end == std::string::npos)
-        return {};
-    return xml.substr(start, end + endTag.size() - start);
+    size_t pos = 0;
+    while (true) {
+        const size_t start = xml.find("    <memory model=", pos);
+        if (start == std::string::npos)
+            break;
+        const size_t end = xml.find(endTag, start);
+        if (end == std::string::npos)
+            break;
+        out += xml.substr(start, end + endTag.size() - start);
+        pos = end + endTag.size();
+    }
+    return out;
 }
 
 Outcome libvirtOutcome(virConnectPtr conn, const std::string &xml)
@@ -295,7 +351,7 @@ Outcome libvirtOutcome(virConnectPtr conn, const std::string &xml)
     }
     char *desc = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
     out.ok = true;
-    out.device = extractMemoryDevice(desc ? desc : "");
+    out.device = extractMemoryDevices(desc ? desc : "");
     free(desc);
     virDomainUndefine(dom);
     virDomainFree(dom);
@@ -308,10 +364,9 @@ Outcome ourOutcome(const std::string &xml)
     try {
         const DomainXml dom = DomainXml::parseString(xml, NVDIMM_INACTIVE);
         validateDomain(dom);
-        if (dom.nvdimms().size() != 1)
-            throw Error(ErrorCode::Internal, "expected exactly one device");
         out.ok = true;
-        out.device = formatNvdimm(dom.nvdimms()[0], NVDIMM_INACTIVE, 4);
+        for (const auto &def : dom.nvdimms())
+            out.device += formatNvdimm(def, NVDIMM_INACTIVE, 4);
         // Every accepted variation is placed to meet the Xen rules too.
         validateXenRules(dom);
     } catch (const Error &e) {

@@ -37,6 +37,10 @@ int main(int argc, char **argv)
     }
     struct stat st;
     fstat(fd, &st);
+    if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size < offset + length) {
+        fprintf(stderr, "pmem-poke: %s is shorter than %llu bytes\n", argv[2], offset + length);
+        return 1;
+    }
     if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size < base + span)
         span = (size_t)(st.st_size - base + 4095) & ~(size_t)4095;
     void *p = mmap(NULL, span, writing ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, (off_t)base);

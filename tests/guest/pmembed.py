@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -37,7 +38,7 @@ MKINITRAMFS = os.path.join(LIB, "mkinitramfs")
 RESULT_LINE = re.compile(r"^RESULT ([A-Za-z0-9_.\-]+)=(.*?)\r?$")
 
 # Everything this bed puts into the guest besides the project's binaries.
-GUEST_TOOLS = ("/usr/bin/ndctl", "/usr/sbin/mke2fs", "/usr/sbin/mkfs.xfs",
+GUEST_TOOLS = ("/usr/bin/ndctl", "/usr/sbin/mke2fs:/usr/sbin/mkfs.ext4", "/usr/sbin/mkfs.xfs",
                "/usr/sbin/xfs_io")
 MODULE_SETS = ("nvdimm", "ext4")
 EXTRA_MODULES = ("xfs",)
@@ -67,7 +68,7 @@ def main(argv):
     os.makedirs(a.out_dir, exist_ok=True)
 
     kver = beds.kernel_version()
-    missing = [f for f in (beds.QEMU, beds.BUSYBOX) + GUEST_TOOLS
+    missing = [f for f in (beds.QEMU, beds.BUSYBOX) + tuple(t.split(":")[0] for t in GUEST_TOOLS)
                if not os.path.exists(f)]
     if kver is None:
         missing.append("/boot/vmlinuz-* with /lib/modules/VERSION")
@@ -75,11 +76,15 @@ def main(argv):
         return fail(a.out_dir, "missing on this machine (run scripts/setup): "
                     + ", ".join(missing), 2)
 
+    # Debug info is most of the CLI's size; the guest does not need it.
+    cli = os.path.join(a.out_dir, "virt-xen-nvdimm")
+    if subprocess.run(["strip", "-o", cli, a.project_bin]).returncode != 0:
+        shutil.copy(a.project_bin, cli)
     initrd = os.path.join(a.out_dir, "initramfs.cpio.gz")
     cmd = [sys.executable, MKINITRAMFS, "--out", initrd,
            "--init", os.path.join(HERE, "guest-init.sh"),
            "--kernel-version", kver,
-           "--bin", a.project_bin + ":/usr/bin/virt-xen-nvdimm",
+           "--bin", cli + ":/usr/bin/virt-xen-nvdimm",
            "--bin", a.poke + ":/usr/bin/pmem-poke",
            "--file", os.path.join(HERE, "scenarios", "lib.sh") + ":/xlnv/lib.sh",
            "--file", a.script + ":/xlnv/test.sh",

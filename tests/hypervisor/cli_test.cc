@@ -38,7 +38,7 @@ TEST(CliList, AllAddsShutOffDomainsWithDashId)
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(r.out,
               " Id   Name    State\n"
-              "-----------------------\n"
+              "------------------------\n"
               " 1    demo    running\n"
               " -    demo2   shut off\n"
               "\n");

@@ -121,7 +121,7 @@ XEN_QEMU_MEMORY = "2G,slots=4,maxmem=16G"
 # asid=0: QEMU's SVM does not flush on ASID change, so without it a
 # mapping added to a running guest is never seen.  cpuidle=no: no MWAIT.
 XEN_CMDLINE = ("dom0_mem=1024M console=com1 com1=115200 cpuidle=no asid=0 "
-               "loglvl=warning guest_loglvl=warning")
+               "loglvl=warning guest_loglvl=all")
 # dom0 kernel: console on the Xen console (serial via Xen); iomem=relaxed
 # lets busybox devmem reach the NVDIMM; panic reboots (QEMU has -no-reboot).
 # mitigations=off: fewer MSR writes, each a trip through emulated SVM.

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "sec_test_util.h"
+#include "security/security_manager.h"
 #include "security/security_options.h"
 #include "util/config.h"
 #include "util/error.h"
@@ -135,4 +136,13 @@ TEST(Config, SecurityOptionsRejectMalformedImageContext)
     } catch (const Error &e) {
         EXPECT_NE(e.message().find("selinux_image_context"), std::string::npos) << e.message();
     }
+}
+
+TEST(Config, ManagerFromConfigTakesTheStateDirOverride)
+{
+    Config c = Config::fromString("[security]\nselinux = on\nstate_dir = /run/x\n", "t.conf");
+    EXPECT_EQ(SecurityManager::fromConfig(c).mcsStateFile(), "/run/x/security/selinux-mcs.json");
+    SecurityManager m = SecurityManager::fromConfig(c, "/var/tmp/y");
+    EXPECT_EQ(m.mcsStateFile(), "/var/tmp/y/security/selinux-mcs.json");
+    EXPECT_TRUE(m.selinuxActive());
 }

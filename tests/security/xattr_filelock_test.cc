@@ -113,3 +113,20 @@ TEST(FileLock, MissingFileIsASystemErrorNamingIt)
         EXPECT_NE(e.message().find("/nonexistent/dir/file"), std::string::npos);
     }
 }
+
+TEST(FileLock, GivesUpAfterTheTimeoutNamingThePath)
+{
+    TempDir dir;
+    std::string path = dir.file("lock");
+    std::ofstream(path) << "x";
+    FileLock held = FileLock::acquire(path, O_RDWR, 1, 1);
+    try {
+        FileLock::acquireWithin(path, O_RDWR, 1, 1, 50);
+        FAIL() << "took a held lock";
+    } catch (const Error &e) {
+        EXPECT_EQ(e.code(), ErrorCode::OperationTimeout);
+        EXPECT_NE(e.message().find(path), std::string::npos) << e.message();
+    }
+    held.release();
+    EXPECT_TRUE(FileLock::acquireWithin(path, O_RDWR, 1, 1, 50).locked());
+}

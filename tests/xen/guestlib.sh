@@ -157,8 +157,8 @@ xlnv_guest_done() {             # NAME: the guest printed XLNV-GUEST-DONE
     grep -qs XLNV-GUEST-DONE "/var/log/xen/console/guest-$1.log" "/tmp/$1-serial.log"
 }
 
-# A PVH guest's `poweroff -f` only halts it (no ACPI power-off path), so
-# the guest's last line, not its state, says it is done.
+# The guest's last console line says it is done (its shutdown state may
+# come later, or, with `xl create -e`, the domain is never destroyed).
 xlnv_wait_guest_end() {         # NAME TIMEOUT_S: until done/shut down/crashed/gone
     end=$(( $(xlnv_now) + $2 ))
     rc=1

@@ -88,11 +88,14 @@ std::uint64_t asciiValue(const char *text)
     return v;
 }
 
-unsigned bootTimeout()
+// Per-boot limits with margin for a busy 2-core machine (TCG is CPU bound):
+// measured 390 s (smoke) and 760 s (guest-pmem, the HVM guest alone takes
+// ~10 min there) at load average 10.  XLNV_XEN_BOOT_TIMEOUT overrides.
+unsigned bootTimeout(unsigned fallback)
 {
     if (const char *s = std::getenv("XLNV_XEN_BOOT_TIMEOUT"))
         return static_cast<unsigned>(std::strtoul(s, nullptr, 10));
-    return 600;
+    return fallback;
 }
 
 std::string projectBinary()
@@ -128,7 +131,7 @@ protected:
             {"NVDIMM0_SPA", hex(kNvdimm0Spa)},
             {"NVDIMM1_SPA", hex(kNvdimm1Spa)},
             {"GUEST_GFN", hex(kGuestGfn)},
-            {"GUEST_TIMEOUT", "480"},
+            {"GUEST_TIMEOUT", "600"},
             {"PVH_MFN", hex(kColdMfn)},
             {"PVH_NR", hex(kSliceFrames)},
             {"MARK_ADDRS", joined(kMarkAddrs)},
@@ -143,7 +146,7 @@ protected:
             {"FS_FILE_MIB", std::to_string(kFsFileMiB)},
             {"FS_MARK_OFF", hex(kFsMarkOffset)},
         });
-        boot_->run("smoke", bootTimeout());
+        boot_->run("smoke", bootTimeout(900));
     }
     static void TearDownTestSuite() { boot_.reset(); }
 
@@ -355,7 +358,7 @@ protected:
         boot_->setHvm(true);
         boot_->setParams({
             {"GUEST_GFN", hex(kGuestGfn)},
-            {"GUEST_TIMEOUT", "480"},
+            {"GUEST_TIMEOUT", "1200"},
             {"HVM_GUESTS", "\"h1 p1 p2\""},
             {"PMEM_NR", hex(kSliceFrames)},
             {"PMEM_MARK_OFF", hex(kPmemMarkOffset)},
@@ -364,7 +367,7 @@ protected:
             {"P1_MEMMAP", "64M!8G"},
             {"P2_MFN", hex(kUpgradeMfn)},
         });
-        boot_->run("hvm", bootTimeout());
+        boot_->run("hvm", bootTimeout(1500));
     }
     static void TearDownTestSuite() { boot_.reset(); }
     static XenBoot &boot() { return *boot_; }
@@ -395,7 +398,10 @@ TEST_F(XenGuestPmemBoot, BootsXenAndRunsTheDom0ScriptToTheEnd)
 TEST_F(XenGuestPmemBoot, HvmGuestSeesPmem0AtTheNfitBaseAndSize)
 {
     EXPECT_EQ(need("dom0", "h1.create"), "ok") << boot().failure();
-    EXPECT_NE(need("h1", "guest.iomem_pmem").find("200000000-203ffffff"), std::string::npos)
+    // The nfit driver's region (sysfs: resource and size), as /proc/iomem
+    // would show it.
+    EXPECT_EQ(need("h1", "guest.regions"),
+              "region0:0x200000000:" + std::to_string(kSliceFrames * kPage))
         << boot().log("h1");
     EXPECT_EQ(need("h1", "guest.pmem"), "pmem0:" + std::to_string(kSliceFrames * kPage))
         << boot().log("h1");
@@ -407,4 +413,35 @@ TEST_F(XenGuestPmemBoot, HvmGuestPmem0MarkerLandsInBackingAtTheRightOffset)
     EXPECT_EQ(boot().readBacking(0, kHvmMfn * kPage - kNvdimm0Spa + kPmemMarkOffset,
                                  marker("h1").size()),
               marker("h1"));
+}
+
+// Finding (issue 3, e): a PVH guest takes no acpi_firmware, but Linux's
+// ACPI table upgrade (CONFIG_ACPI_TABLE_UPGRADE: tables as
+// kernel/firmware/acpi/*.aml in an uncompressed cpio in front of the
+// initrd) installs the same NFIT + SSDT, and the guest gets /dev/pmem0
+// over its iomem range.
+TEST_F(XenGuestPmemBoot, PvhGuestGetsPmem0FromNfitAndSsdtAsAcpiTableUpgrades)
+{
+    EXPECT_EQ(need("dom0", "p2.create"), "ok") << boot().failure();
+    EXPECT_NE(need("p2", "guest.iomem_pmem").find("200000000-203ffffff"), std::string::npos)
+        << boot().log("p2");
+    EXPECT_EQ(need("p2", "guest.pmem"), "pmem0:" + std::to_string(kSliceFrames * kPage));
+    EXPECT_EQ(need("p2", "pmem0.marker.readback"), marker("p2"));
+    EXPECT_EQ(boot().readBacking(0, kUpgradeMfn * kPage - kNvdimm0Spa + kPmemMarkOffset,
+                                 marker("p2").size()),
+              marker("p2"));
+}
+
+// Finding (issue 3, e), pinned: memmap=64M!8G on a PVH guest's command
+// line (with nd_e820 loaded) gives no "Persistent Memory (legacy)" range
+// and no pmem device.  When this starts to pass differently, the route
+// opened: turn the test around.
+TEST_F(XenGuestPmemBoot, PvhGuestMemmapLegacyPmemGivesNoDevice)
+{
+    EXPECT_EQ(need("dom0", "p1.create"), "ok") << boot().failure();
+    ASSERT_TRUE(boot().result("p1", "guest.pmem")) << "p1 did not report\n" << boot().log("p1");
+    EXPECT_EQ(need("p1", "guest.iomem_pmem"), "");
+    EXPECT_EQ(need("p1", "guest.pmem"), "");
+    EXPECT_EQ(boot().readBacking(0, kMemmapMfn * kPage - kNvdimm0Spa + kPmemMarkOffset, 8),
+              std::string(8, '\0'));
 }

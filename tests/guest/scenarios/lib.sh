@@ -4,32 +4,31 @@
 V=virt-xen-nvdimm
 
 result() {                      # result KEY VALUE...
-    key=$1; shift
-    echo "RESULT $key=$*"
+    local rkey=$1; shift
+    echo "RESULT $rkey=$*"
 }
 
 # cli KEY ARGS...: run the CLI; report KEY.rc, KEY.out, KEY.err (one line each).
 cli() {
-    key=$1; shift
+    local ckey=$1 rc; shift
     $V "$@" >/tmp/cli.out 2>/tmp/cli.err
     rc=$?
-    result "$key.rc" "$rc"
-    result "$key.out" "$(tr '\n' ' ' < /tmp/cli.out)"
-    result "$key.err" "$(tr '\n' ' ' < /tmp/cli.err)"
+    result "$ckey.rc" "$rc"
+    result "$ckey.out" "$(tr '\n' ' ' < /tmp/cli.out)"
+    result "$ckey.err" "$(tr '\n' ' ' < /tmp/cli.err)"
     return $rc
 }
 
 # markers KEY PATH OFFSET...: write a distinct marker at each backing offset
 # through a shared mapping; report KEY.marker.N=OFFSET:TEXT.
 markers() {
-    key=$1; path=$2; shift 2
-    n=0
+    local mkey=$1 path=$2 n=0 off text; shift 2
     for off in "$@"; do
-        text="XLNV<$key#$n@$off>"
+        text="XLNV<$mkey#$n@$off>"
         if pmem-poke write "$path" "$off" "$text"; then
-            result "$key.marker.$n" "$off:$text"
+            result "$mkey.marker.$n" "$off:$text"
         else
-            result "$key.marker.$n" "$off:POKE-FAILED"
+            result "$mkey.marker.$n" "$off:POKE-FAILED"
         fi
         n=$((n + 1))
     done
@@ -45,7 +44,7 @@ exists() {
 }
 
 le32() {                        # 4 little-endian bytes of $1
-    v=$1
+    local v=$1 s
     for s in 0 8 16 24; do
         printf "\\$(printf %03o $(( (v >> s) & 255 )))"
     done
@@ -53,11 +52,27 @@ le32() {                        # 4 little-endian bytes of $1
 
 # mbr_partition DEV START_SECTOR: one Linux partition from START to the end.
 mbr_partition() {
-    dev=$1; start=$2
+    local dev=$1 start=$2 total
     total=$(cat /sys/class/block/${dev#/dev/}/size)
     { printf '\000\000\000\000\203\000\000\000'; le32 "$start"; le32 $((total - start)); } |
         dd of="$dev" bs=1 seek=446 conv=notrunc 2>/dev/null
     printf '\125\252' | dd of="$dev" bs=1 seek=510 conv=notrunc 2>/dev/null
     blockdev --rereadpt "$dev"
     sleep 0.2
+}
+
+# region_of INDEX: the region number of NVDIMM INDEX (QEMU places NVDIMM i
+# at 0x100000000 + i * 0x80000000, tests/lib/beds.py); the kernel numbers
+# regions in its own order.
+region_of() {
+    local want=$((0x100000000 + $1 * 0x80000000)) r res
+    for r in /sys/bus/nd/devices/region*; do
+        res=$(cat "$r/resource" 2>/dev/null) || continue
+        if [ $((res)) -eq $want ]; then
+            echo "${r##*/region}"
+            return 0
+        fi
+    done
+    echo "none"
+    return 1
 }

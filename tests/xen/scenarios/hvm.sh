@@ -18,15 +18,14 @@ start_pmem_guest() {            # NAME TYPE MFN EXTRA [CFG LINES...]
     cfg=$(xlnv_guest_cfg "$name" "$type" \
         "xlnv.role=pmem xlnv.off=$PMEM_MARK_OFF xlnv.text=XLNV-$name-$nonce $extra" \
         "$(xlnv_hex "$mfn"),$(xlnv_hex "$PMEM_NR")@$(xlnv_hex "$GUEST_GFN")" "$@")
+    xlnv_result "$name.dom0_free_kib" "$(awk '/MemAvailable/ { print $2 }' /proc/meminfo)"
     xlnv_start_guest "$name" "$cfg" && started="$started $name"
 }
 started=
 start=$(xlnv_now)
 
-case " $HVM_GUESTS " in *" h1 "*)
-    start_pmem_guest h1 hvm "$H1_MFN" "" "acpi_firmware = \"/xlnv/acpi/acpi.bin\"" ;;
-esac
-
+# PVH guests first: their kernels are unpacked by xl in dom0, before the
+# HVM device model takes its share of dom0.
 case " $HVM_GUESTS " in *" p1 "*)
     start_pmem_guest p1 pvh "$P1_MFN" "memmap=$P1_MEMMAP" ;;
 esac
@@ -40,6 +39,11 @@ case " $HVM_GUESTS " in *" p2 "*)
     cat /guest/initrd >> /tmp/p2-initrd
     XLNV_RAMDISK=/tmp/p2-initrd start_pmem_guest p2 pvh "$P2_MFN" "" ;;
 esac
+
+case " $HVM_GUESTS " in *" h1 "*)
+    start_pmem_guest h1 hvm "$H1_MFN" "" "acpi_firmware = \"/xlnv/acpi/acpi.bin\"" ;;
+esac
+
 
 for name in $started; do
     xlnv_wait_guest_end "$name" "$GUEST_TIMEOUT"
