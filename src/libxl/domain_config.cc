@@ -422,6 +422,11 @@ std::string formatXlConfig(const libxl_domain_config &cfg)
 DomainConfig buildNativeConfig(conf::DomainXml &dom, BackingResolver &resolver,
                                const NativeOptions &options)
 {
+    // libvirt's rules and the Xen rules first: they word slot, overlap
+    // and guest-type faults the way users know; the layout then only
+    // meets what they cannot know (host ranges, computed bases).
+    conf::validateDomain(dom);
+    conf::validateXenRules(dom);
     // Work on a copy so a failure leaves the caller's document untouched.
     conf::DomainXml work = dom.clone();
     GuestLayout layout = planGuestLayout(work, resolver, options.layout);

@@ -260,14 +260,7 @@ GuestLayout planGuestLayout(conf::DomainXml &dom, BackingResolver &resolver,
         computeRanges(d);
         checkHostRangesArePmem(d, options.namespaces);
         for (const auto &r : d.ranges) {
-            const uint64_t start = r.mfn * kLayoutPage, end = start + r.nr * kLayoutPage;
-            for (const auto &t : host_taken)
-                if (start < t.end && t.start < end)
-                    raise(ErrorCode::OperationInvalid,
-                          _("NVDIMM '%s' and NVDIMM '%s' share host frames 0x%llx-0x%llx"),
-                          t.dev->name.c_str(), d.name.c_str(),
-                          (ull)std::max(start, t.start), (ull)(std::min(end, t.end) - 1));
-            host_taken.push_back({start, end, &d});
+            host_taken.push_back({r.mfn * kLayoutPage, (r.mfn + r.nr) * kLayoutPage, &d});
             if (!r.superpage && !warned_4k) {
                 warned_4k = true;
                 xlnv::warn(_("NVDIMM '%s': host range 0x%llx-0x%llx is not 2 MiB aligned; "
@@ -282,6 +275,18 @@ GuestLayout planGuestLayout(conf::DomainXml &dom, BackingResolver &resolver,
                          "tell the guest kernel about it, e.g. memmap=0x%llx!0x%llx"),
                        dom.name().c_str(), d.name.c_str(), (ull)d.base,
                        (ull)(d.base + d.size - 1), (ull)d.size, (ull)d.base);
+    }
+
+    // One host frame, one guest frame: sorted, any overlap is a neighbour.
+    std::sort(host_taken.begin(), host_taken.end(),
+              [](const Interval &a, const Interval &b) { return a.start < b.start; });
+    for (size_t i = 1; i < host_taken.size(); i++) {
+        const Interval &a = host_taken[i - 1], &b = host_taken[i];
+        if (b.start < a.end)
+            raise(ErrorCode::OperationInvalid,
+                  _("NVDIMM '%s' and NVDIMM '%s' share host frames 0x%llx-0x%llx"),
+                  a.dev->name.c_str(), b.dev->name.c_str(),
+                  (ull)b.start, (ull)(std::min(a.end, b.end) - 1));
     }
 
     for (const auto &d : devs)

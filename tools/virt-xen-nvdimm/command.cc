@@ -1,5 +1,7 @@
 #include "command.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <fstream>
 #include <iostream>
@@ -23,6 +25,11 @@ std::string readInputFile(const std::string &path)
         buf << std::cin.rdbuf();
         return buf.str();
     }
+    struct stat sb;
+    if (stat(path.c_str(), &sb) < 0)
+        raiseSystem(errno, _("Failed to open file '%s'"), path.c_str());
+    if (S_ISDIR(sb.st_mode))
+        raiseSystem(EISDIR, _("Failed to read file '%s'"), path.c_str());
     std::ifstream in(path, std::ios::binary);
     if (!in)
         raiseSystem(errno, _("Failed to open file '%s'"), path.c_str());

@@ -139,9 +139,19 @@ void bootGuest(GuestRun &r, const std::string &dir)
     libxl::LayoutOptions opts;
     opts.window_base = kWindowBase;
     opts.namespaces = host.inventory().namespaces();
+    // The blob the guest gets is the file buildNativeConfig writes for
+    // libxl's acpi_firmware; the layout (same inputs) says what it holds.
+    libxl::NativeOptions native;
+    native.domain_state_dir = dir + "/state";
+    native.layout = opts;
+    conf::DomainXml placed = dom.clone();
+    libxl::DomainConfig cfg = libxl::buildNativeConfig(placed, host, native);
+    const std::string blob_text = readFile(cfg.get()->b_info.u.hvm.acpi_firmware);
+    const acpi::Bytes blob(blob_text.begin(), blob_text.end());
     r.layout = libxl::planGuestLayout(dom, host, opts);
     r.cells = dom.numaCells();
-    const auto tables = acpi::splitAcpiTables(libxl::buildLayoutFirmware(r.layout));
+    if (blob != libxl::buildLayoutFirmware(r.layout)) { r.failure = "acpi_firmware file differs from the layout's tables"; return; }
+    const auto tables = acpi::splitAcpiTables(blob);
     if (tables.size() != 2) { r.failure = "expected NFIT + SSDT"; return; }
     std::ofstream(dir + "/nfit.dat", std::ios::binary).write(reinterpret_cast<const char *>(tables[0].data()), tables[0].size());
     std::ofstream(dir + "/ssdt.dat", std::ios::binary).write(reinterpret_cast<const char *>(tables[1].data()), tables[1].size());
@@ -244,6 +254,14 @@ protected:
             g_run->failure = e.message();
         }
         std::printf("guest boot + checks: %.1f s\n", g_run->boot_seconds);
+    }
+    // The RAM files hold up to a GiB of written pages; the console log
+    // and tables stay for a look after a failure.
+    static void TearDownTestSuite()
+    {
+        if (g_run)
+            for (const auto &f : g_run->ram_files)
+                ::unlink(f.c_str());
     }
     void SetUp() override
     {
