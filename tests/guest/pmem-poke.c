@@ -7,7 +7,9 @@
  *
  * msync is skipped for devdax (it has none: EINVAL) — stores there go
  * straight to the NVDIMM. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
