@@ -122,7 +122,8 @@ TEST(PoCatalogue, XgettextKnowsEveryPrintfStyleFunction)
     auto has = [&](const std::string &a) { return std::find(args.begin(), args.end(), a) != args.end(); };
     EXPECT_TRUE(has("--keyword=_")) << "xgettext must take _() messages";
     EXPECT_TRUE(has("--keyword=N_")) << "xgettext must take N_() messages";
-    const std::regex decl(R"((\w+)\s*\([^;{]*?__attribute__\s*\(\(\s*format\s*\(\s*printf\s*,\s*(\d+)\s*,\s*(\d+))");
+    const std::regex decl(
+        R"((\w+)\s*\([^;{}()]*\)\s*__attribute__\s*\(\(\s*format\s*\(\s*printf\s*,\s*(\d+)\s*,\s*(\d+))");
     int functions = 0;
     for (const auto &file : allSources()) {
         const std::string text = readText(fs::path(srcdir()) / file);
@@ -225,6 +226,14 @@ TEST(PoCatalogue, CliPrintsTranslatedGermanError)
     const PoEntry *prefix = de.find("error: %s\n");
     const PoEntry *message = de.find("Failed to open file '%s'");
     ASSERT_TRUE(prefix && message) << "de.po lacks the messages this test prints";
+    // Format with the translations only when they keep exactly one %s
+    // (msgfmt -c in TranslatesEveryMessage says why otherwise).
+    auto oneString = [](const std::string &f) {
+        return f.find("%s") != std::string::npos && f.find('%') == f.find("%s") &&
+               f.find('%', f.find("%s") + 2) == std::string::npos;
+    };
+    ASSERT_TRUE(oneString(prefix->msgstr) && oneString(message->msgstr))
+        << "de.po: translations of the tested messages must keep one %s";
 
     const std::string missing = (fs::path(envOr("abs_builddir", "/tmp")) / "no-such-domain.xml").string();
     // glibc honours LANGUAGE unless the locale is plain "C"; C.UTF-8 is

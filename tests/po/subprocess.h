@@ -3,9 +3,7 @@
 #pragma once
 
 #include <glib.h>
-#include <glib/gstdio.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <map>
 #include <string>
@@ -21,11 +19,10 @@ struct ProcessResult {
 };
 
 // argv[0] is looked up in PATH; `env` entries override the inherited
-// environment (an empty value unsets the variable).
+// environment (an empty value unsets the variable). Standard input is
+// /dev/null.
 inline ProcessResult runProcess(const std::vector<std::string> &argv,
-                                const std::map<std::string, std::string> &env = {},
-                                const std::string &input = {},
-                                const std::string &cwd = {})
+                                const std::map<std::string, std::string> &env = {})
 {
     ProcessResult result;
     std::vector<char *> args;
@@ -33,39 +30,16 @@ inline ProcessResult runProcess(const std::vector<std::string> &argv,
         args.push_back(const_cast<char *>(a.c_str()));
     args.push_back(nullptr);
 
-    gchar **envp = g_get_environ();
+    g_auto(GStrv) envp = g_get_environ();
     for (const auto &[name, value] : env)
         envp = value.empty() ? g_environ_unsetenv(envp, name.c_str())
                              : g_environ_setenv(envp, name.c_str(), value.c_str(), TRUE);
 
-    // Standard input from a temporary file keeps this free of pipe deadlocks.
-    std::string inputPath;
-    if (!input.empty()) {
-        gchar *tmpl = nullptr;
-        gint fd = g_file_open_tmp("xlnv-input-XXXXXX", &tmpl, nullptr);
-        if (fd >= 0) {
-            (void)!write(fd, input.data(), input.size());
-            close(fd);
-            inputPath = tmpl;
-        }
-        g_free(tmpl);
-    }
-    std::vector<std::string> shellArgv;
-    if (!inputPath.empty()) {
-        std::string cmd = "exec \"$@\" < \"$XLNV_TEST_INPUT\"";
-        shellArgv = {"/bin/sh", "-c", cmd, "sh"};
-        shellArgv.insert(shellArgv.end(), argv.begin(), argv.end());
-        args.clear();
-        for (const auto &a : shellArgv)
-            args.push_back(const_cast<char *>(a.c_str()));
-        args.push_back(nullptr);
-        envp = g_environ_setenv(envp, "XLNV_TEST_INPUT", inputPath.c_str(), TRUE);
-    }
-
-    gchar *out = nullptr, *err = nullptr;
+    g_autofree gchar *out = nullptr;
+    g_autofree gchar *err = nullptr;
     gint waitStatus = 0;
     GError *error = nullptr;
-    if (g_spawn_sync(cwd.empty() ? nullptr : cwd.c_str(), args.data(), envp,
+    if (g_spawn_sync(nullptr, args.data(), envp,
                      G_SPAWN_SEARCH_PATH, nullptr, nullptr, &out, &err, &waitStatus, &error)) {
         result.out = out ? out : "";
         result.err = err ? err : "";
@@ -75,11 +49,6 @@ inline ProcessResult runProcess(const std::vector<std::string> &argv,
         result.spawnError = error ? error->message : "spawn failed";
         g_clear_error(&error);
     }
-    g_free(out);
-    g_free(err);
-    g_strfreev(envp);
-    if (!inputPath.empty())
-        g_unlink(inputPath.c_str());
     return result;
 }
 
