@@ -35,7 +35,8 @@ int runPmemProvision(const ProvisionArgs &args)
     const bool tty = isatty(STDERR_FILENO);
     if (tty)
         progress = [](uint64_t done, uint64_t total) {
-            std::fprintf(stderr, _("\rProvisioning: %3u%% (%llu of %llu MiB)"),
+            std::fputc('\r', stderr);
+            std::fprintf(stderr, _("Provisioning: %3u%% (%llu of %llu MiB)"),
                          total ? static_cast<unsigned>(done * 100 / total) : 100u,
                          static_cast<unsigned long long>(done >> 20),
                          static_cast<unsigned long long>(total >> 20));
