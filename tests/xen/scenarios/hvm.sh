@@ -35,7 +35,11 @@ case " $HVM_GUESTS " in *" p2 "*)
     # uncompressed cpio that comes first in the initrd.
     mkdir -p /tmp/acpi-upgrade/kernel/firmware/acpi
     cp /xlnv/acpi/nfit.aml /xlnv/acpi/ssdt.aml /tmp/acpi-upgrade/kernel/firmware/acpi/
-    (cd /tmp/acpi-upgrade && find kernel | cpio -o -H newc 2>/dev/null) > /tmp/p2-initrd
+    # Explicit order (NFIT before SSDT): one run with find's order saw
+    # only the SSDT picked up.
+    (cd /tmp/acpi-upgrade && printf '%s\n' kernel kernel/firmware kernel/firmware/acpi \
+        kernel/firmware/acpi/nfit.aml kernel/firmware/acpi/ssdt.aml \
+        | cpio -o -H newc 2>/dev/null) > /tmp/p2-initrd
     cat /guest/initrd >> /tmp/p2-initrd
     XLNV_RAMDISK=/tmp/p2-initrd start_pmem_guest p2 pvh "$P2_MFN" "" ;;
 esac
