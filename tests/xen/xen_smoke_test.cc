@@ -117,11 +117,34 @@ std::string joined(const std::vector<std::uint64_t> &values)
 
 // --- Boot 1: dom0, PVH guests with cold and live mappings, fsdax in dom0 ---
 
+// Nested emulation (Xen under TCG) now and then loses a guest: it never
+// reaches XLNV-GUEST-DONE (seen: xenstore watch stalls, stray segfaults
+// in a guest's busybox). Such a boot proves nothing either way, so it is
+// booted once more from scratch; every assertion then runs on the second
+// boot. The first boot's failure is printed so the flake stays visible.
+template <class Boot>
+std::unique_ptr<XenBoot> bootWithOneRetry(Boot boot, const std::vector<std::string> &guests)
+{
+    for (int attempt = 1;; ++attempt) {
+        std::unique_ptr<XenBoot> b = boot();
+        std::string missing;
+        for (const auto &g : guests)
+            if (b->log(g).find("XLNV-GUEST-DONE") == std::string::npos)
+                missing += " " + g;
+        if ((b->ok() && missing.empty()) || attempt == 2)
+            return b;
+        std::cout << "[ retry   ] boot incomplete (guests without XLNV-GUEST-DONE:"
+                  << (missing.empty() ? std::string(" none") : missing) << "); booting once more\n"
+                  << b->failure() << std::endl;
+    }
+}
+
 class XenSmokeBoot : public ::testing::Test {
 protected:
     static void SetUpTestSuite()
     {
-        boot_ = std::make_unique<XenBoot>();
+        boot_ = bootWithOneRetry([] {
+        auto boot_ = std::make_unique<XenBoot>();
         boot_->prepare({{kNvdimm0Bytes, {}}, {kNvdimm1Bytes, {}}});
         boot_->writeBacking(0, backingOffset(kColdMfn, kHostPatternAddr), kHostPattern);
         boot_->writeBacking(0, backingOffset(kLiveMfn, kLiveReadAddr), kLivePattern);
@@ -147,6 +170,8 @@ protected:
             {"FS_MARK_OFF", hex(kFsMarkOffset)},
         });
         boot_->run("smoke", bootTimeout(900));
+        return boot_;
+        }, {"g1", "g2", "g3"});
     }
     static void TearDownTestSuite() { boot_.reset(); }
 
@@ -346,7 +371,8 @@ class XenGuestPmemBoot : public ::testing::Test {
 protected:
     static void SetUpTestSuite()
     {
-        boot_ = std::make_unique<XenBoot>();
+        boot_ = bootWithOneRetry([] {
+        auto boot_ = std::make_unique<XenBoot>();
         boot_->prepare({{kNvdimm0Bytes, {}}});
         const Bytes nfit = makeTestNfit(kGuestGfn * kPage, kSliceFrames * kPage);
         const Bytes ssdt = makeTestSsdt();
@@ -368,6 +394,8 @@ protected:
             {"P2_MFN", hex(kUpgradeMfn)},
         });
         boot_->run("hvm", bootTimeout(1500));
+        return boot_;
+        }, {"h1", "p1", "p2"});
     }
     static void TearDownTestSuite() { boot_.reset(); }
     static XenBoot &boot() { return *boot_; }
