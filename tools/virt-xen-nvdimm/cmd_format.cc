@@ -1,12 +1,11 @@
 // virt-xen-nvdimm format FILE: print a <memory> device as libvirt formats
 // it, or a whole <domain> with its NVDIMMs canonical and the rest as given.
 #include "command.h"
+#include "xml_input.h"
 
+#include <cerrno>
 #include <cstdio>
 
-#include "conf/domain_conf.h"
-#include "conf/nvdimm_conf.h"
-#include "conf/xml_doc.h"
 #include "util/error.h"
 #include "util/i18n.h"
 
@@ -22,21 +21,9 @@ void writeOut(const std::string &text)
 
 int runFormat(const std::string &file)
 {
-    const std::string text = readInputFile(file);
-    const std::string name = file == "-" ? "(stdin)" : file;
-    const conf::XmlDocUPtr doc = conf::parseXmlDocument(text, name);
-    const std::string root = conf::xmlName(xmlDocGetRootElement(doc.get()));
-    if (root == "memory") {
-        const conf::NvdimmDef def = conf::parseNvdimm(xmlDocGetRootElement(doc.get()),
-                                                      conf::NVDIMM_INACTIVE);
-        writeOut(conf::formatNvdimm(def, conf::NVDIMM_INACTIVE));
-        return 0;
-    }
-    if (root != "domain")
-        raise(ErrorCode::XmlError, _("unexpected root element <%s>, expecting <%s> or <%s>"),
-              root.c_str(), "domain", "memory");
-    const conf::DomainXml dom = conf::DomainXml::parseNamed(text, conf::NVDIMM_INACTIVE, name);
-    writeOut(dom.format());
+    const DomainOrDevice input = readDomainOrDevice(file);
+    writeOut(input.device ? conf::formatNvdimm(*input.device, conf::NVDIMM_INACTIVE)
+                          : input.domain->format());
     return 0;
 }
 
@@ -45,9 +32,7 @@ const CommandRegistrar registrar({
     N_("print NVDIMM devices the way libvirt formats them"),
     11,
     [](CLI::App &sub) -> CommandRunner {
-        auto file = std::make_shared<std::string>();
-        sub.add_option("FILE", *file, _("XML file holding a <domain> or a <memory> device ('-' for standard input)"))
-            ->required();
+        auto file = addXmlFileArgument(sub);
         return [file](Context &) { return runFormat(*file); };
     },
 });

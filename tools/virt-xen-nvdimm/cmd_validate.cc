@@ -1,11 +1,8 @@
 // virt-xen-nvdimm validate FILE: check a <domain> or one <memory> device
 // with libvirt's rules plus the Xen rules; silent on success.
 #include "command.h"
+#include "xml_input.h"
 
-#include "conf/domain_conf.h"
-#include "conf/nvdimm_conf.h"
-#include "conf/xml_doc.h"
-#include "util/error.h"
 #include "util/i18n.h"
 
 namespace xlnv::cli {
@@ -14,22 +11,13 @@ namespace {
 
 int runValidate(const std::string &file)
 {
-    const std::string text = readInputFile(file);
-    const std::string name = file == "-" ? "(stdin)" : file;
-    const conf::XmlDocUPtr doc = conf::parseXmlDocument(text, name);
-    const std::string root = conf::xmlName(xmlDocGetRootElement(doc.get()));
-    if (root == "memory") {
-        const conf::NvdimmDef def = conf::parseNvdimm(xmlDocGetRootElement(doc.get()),
-                                                      conf::NVDIMM_INACTIVE);
-        conf::validateNvdimm(def, "");
+    const DomainOrDevice input = readDomainOrDevice(file);
+    if (input.device) {
+        conf::validateNvdimm(*input.device, "");
         return 0;
     }
-    if (root != "domain")
-        raise(ErrorCode::XmlError, _("unexpected root element <%s>, expecting <%s> or <%s>"),
-              root.c_str(), "domain", "memory");
-    const conf::DomainXml dom = conf::DomainXml::parseNamed(text, conf::NVDIMM_INACTIVE, name);
-    conf::validateDomain(dom);
-    conf::validateXenRules(dom);
+    conf::validateDomain(*input.domain);
+    conf::validateXenRules(*input.domain);
     return 0;
 }
 
@@ -38,9 +26,7 @@ const CommandRegistrar registrar({
     N_("check a domain XML or one <memory model='nvdimm'> device"),
     10,
     [](CLI::App &sub) -> CommandRunner {
-        auto file = std::make_shared<std::string>();
-        sub.add_option("FILE", *file, _("XML file holding a <domain> or a <memory> device ('-' for standard input)"))
-            ->required();
+        auto file = addXmlFileArgument(sub);
         return [file](Context &) { return runValidate(*file); };
     },
 });
