@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "libxl/host_backings.h"
 #include "libxl/hypervisor_state.h"
 #include "libxl/sim_host.h"
 #include "libxl/sim_hypervisor.h"
@@ -75,6 +76,14 @@ PmemInventory &Connection::inventory()
     if (!hostInventory_)
         hostInventory_ = openPmemInventory(uri_);
     return *hostInventory_;
+}
+
+HostBackings &Connection::backingResolver()
+{
+    if (!backings_)
+        backings_ = simInventory_ ? makeSimBackings(simHost_, *simInventory_)
+                                  : makeInventoryBackings(inventory());
+    return *backings_;
 }
 
 SimHypervisor &Connection::requireSimulated(const char *command)

@@ -16,6 +16,7 @@
 
 namespace xlnv::libxl {
 
+class HostBackings;
 class SimHost;
 class SimHypervisor;
 class SimPmemInventory;
@@ -35,6 +36,9 @@ public:
     // $LIBXL_NVDIMM_PMEM_FIXTURE wins, see util/pmem.h).
     PmemInventory &inventory();
     DefinitionStore &definitions() { return *definitions_; }
+    // The host's backings for the live code (host_backings.h): resolve,
+    // provision, the object to pin and label.
+    HostBackings &backingResolver();
 
     // Non-null only on sim:// connections.
     SimHypervisor *simulated() { return simHypervisor_; }
@@ -51,6 +55,7 @@ private:
     SimHypervisor *simHypervisor_ = nullptr;
     std::unique_ptr<SimPmemInventory> simInventory_;
     std::unique_ptr<PmemInventory> hostInventory_;
+    std::unique_ptr<HostBackings> backings_;
     std::unique_ptr<DefinitionStore> ownDefinitions_;
     DefinitionStore *definitions_ = nullptr;
 };

@@ -33,6 +33,10 @@
 #include "libxl/guest_layout.h"
 #include "libxl/hypervisor.h"
 
+namespace xlnv {
+class Config;
+}
+
 namespace xlnv::libxl {
 
 class Connection;
@@ -60,6 +64,8 @@ struct DriverOptions {
     // request before it gives up ([hypervisor] eject_timeout_ms).
     unsigned eject_timeout_ms = 5000;
 };
+// [hypervisor] eject_timeout_ms of the configuration file.
+DriverOptions driverOptionsFromConfig(const Config &config);
 
 class NvdimmDriver {
 public:
@@ -122,8 +128,9 @@ public:
     int addEventCallback(EventCallback cb);
     void removeEventCallback(int id);
 
+    struct Impl;   // live_engine.h
+
 private:
-    struct Impl;
     Connection &conn_;
     std::unique_ptr<Impl> impl_;
 };

@@ -158,6 +158,17 @@ void parseGuest(xmlDoc *doc, xmlNode *node, const std::string &source, SimHostDe
                   static_cast<unsigned long long>(id));
         g.domid = static_cast<uint32_t>(id);
     }
+    const std::string eject = attr(node, "eject").value_or("ack");
+    if (eject == "ack")
+        g.eject = SimEjectBehaviour::Ack;
+    else if (eject == "refuse")
+        g.eject = SimEjectBehaviour::Refuse;
+    else if (eject == "ignore")
+        g.eject = SimEjectBehaviour::Ignore;
+    else
+        raise(ErrorCode::XmlError,
+              _("invalid value '%s' for attribute 'eject' of <guest> in simulated host '%s', expected ack, refuse or ignore"),
+              eject.c_str(), source.c_str());
     for (xmlNode *c = node->children; c; c = c->next) {
         if (isElement(c, "ram"))
             g.ram.push_back({frameNumber(c, "gfn", source), frameNumber(c, "frames", source)});
@@ -174,6 +185,16 @@ void parseGuest(xmlDoc *doc, xmlNode *node, const std::string &source, SimHostDe
 }
 
 } // namespace
+
+const char *simEjectBehaviourName(SimEjectBehaviour behaviour)
+{
+    switch (behaviour) {
+    case SimEjectBehaviour::Ack: return "ack";
+    case SimEjectBehaviour::Refuse: return "refuse";
+    case SimEjectBehaviour::Ignore: return "ignore";
+    }
+    return "ack";
+}
 
 SimHostDescription parseSimHostDescription(std::string_view xml, const std::string &source)
 {

@@ -21,12 +21,18 @@ struct SimNamespaceDescription {
     std::string mount_name;    // fsdax: directory name under <state dir>/mnt
 };
 
+// How the simulated guest answers a request to eject an NVDIMM before
+// live detach (<guest eject='ack|refuse|ignore'>, default ack).
+enum class SimEjectBehaviour { Ack, Refuse, Ignore };
+const char *simEjectBehaviourName(SimEjectBehaviour behaviour);
+
 struct SimGuestDescription {
     std::optional<uint32_t> domid;     // running/paused guests get one
     DomainState state = DomainState::Shutoff;
     std::vector<GuestRamRange> ram;    // empty: the HVM default layout
     std::string definition;            // libvirt domain XML
     std::string name;                  // from the definition
+    SimEjectBehaviour eject = SimEjectBehaviour::Ack;
 };
 
 struct SimHostDescription {

@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <cctype>
 
+#include <chrono>
+#include <thread>
+
 #include "util/error.h"
+#include "util/fault_injection.h"
 #include "util/i18n.h"
 #include "util/strutil.h"
 
@@ -74,6 +78,7 @@ DomainInfo SimHypervisor::lookupById(uint32_t domid)
 void SimHypervisor::grantIomem(uint32_t domid, uint64_t mfn, uint64_t nr, Caller caller)
 {
     requireToolstack(caller, domid);
+    fault::point(fault::Domain::Sim, "iomem_permission grant");
     SimHost::Session s(*host_, true);
     const DomainInfo &dom = s.activeDomain(domid);
     if (nr == 0)
@@ -91,6 +96,7 @@ void SimHypervisor::grantIomem(uint32_t domid, uint64_t mfn, uint64_t nr, Caller
 void SimHypervisor::revokeIomem(uint32_t domid, uint64_t mfn, uint64_t nr, Caller caller)
 {
     requireToolstack(caller, domid);
+    fault::point(fault::Domain::Sim, "iomem_permission revoke");
     SimHost::Session s(*host_, true);
     const DomainInfo &dom = s.activeDomain(domid);
     for (const auto &m : s.state().ledger.mappings(domid))
@@ -114,6 +120,7 @@ uint64_t SimHypervisor::mappingCallLocked(SimHost::Session &s, uint32_t domid, u
               _("memory mapping needs an HVM or PVH domain; domain '%s' is PV"), dom.name.c_str());
     if (nr == 0)
         return 0;
+    fault::point(fault::Domain::Sim, add ? "memory_mapping add" : "memory_mapping remove");
     const BatchPlan plan = planMappingBatch(gfn, mfn, nr);
     const uint64_t n = plan.frames;
     SimState &st = s.state();
@@ -248,6 +255,7 @@ uint32_t SimHypervisor::startDomain(const std::string &name, bool paused)
             rt.domid = s.state().next_domid++;
             rt.state = paused ? DomainState::Paused : DomainState::Running;
             s.state().ledger.forget(*rt.domid);
+            s.state().guest_views.erase(name);
             s.commit();
             return *rt.domid;
         }
@@ -259,14 +267,56 @@ void SimHypervisor::destroyDomain(uint32_t domid)
     SimHost::Session s(*host_, true);
     const std::string name = s.activeDomain(domid).name;
     s.state().ledger.forget(domid);
-    auto &rt = s.state().domains[name];
-    rt.domid.reset();
-    rt.state = DomainState::Shutoff;
+    s.state().guest_views.erase(name);
+    // Shut off is the state of a domain without a runtime record; a
+    // transient domain is gone for good.
+    s.state().domains.erase(name);
     if (host_->liveDefinitions().get(name))
         host_->liveDefinitions().undefine(name);
-    if (!host_->definitions().get(name))
-        s.state().domains.erase(name);   // a transient domain is gone for good
     s.commit();
+}
+
+void SimHypervisor::setGuestView(uint32_t domid, const SimGuestView &view)
+{
+    SimHost::Session s(*host_, true);
+    const std::string name = s.activeDomain(domid).name;
+    if (view.nvdimms.empty() && view.acpi_firmware.empty())
+        s.state().guest_views.erase(name);
+    else
+        s.state().guest_views[name] = view;
+    s.commit();
+}
+
+SimGuestView SimHypervisor::guestView(uint32_t domid)
+{
+    SimHost::Session s(*host_, false);
+    const std::string name = s.activeDomain(domid).name;
+    auto it = s.state().guest_views.find(name);
+    return it == s.state().guest_views.end() ? SimGuestView{} : it->second;
+}
+
+void SimHypervisor::requestEject(uint32_t domid, const std::string &alias, unsigned timeoutMs)
+{
+    std::string name;
+    {
+        SimHost::Session s(*host_, false);
+        name = s.activeDomain(domid).name;
+    }
+    SimEjectBehaviour behaviour = SimEjectBehaviour::Ack;
+    for (const auto &g : host_->description().guests)
+        if (g.name == name)
+            behaviour = g.eject;
+    switch (behaviour) {
+    case SimEjectBehaviour::Ack:
+        return;
+    case SimEjectBehaviour::Refuse:
+        raise(ErrorCode::OperationFailed, _("guest refused to release NVDIMM '%s'"), alias.c_str());
+    case SimEjectBehaviour::Ignore:
+        std::this_thread::sleep_for(std::chrono::milliseconds(timeoutMs));
+        raise(ErrorCode::OperationTimeout,
+              _("guest of domain '%s' did not release NVDIMM '%s' within %u ms"), name.c_str(),
+              alias.c_str(), timeoutMs);
+    }
 }
 
 SimStats SimHypervisor::stats()
@@ -283,6 +333,9 @@ SimStats SimHypervisor::stats()
         ds.mappings = s.state().ledger.mappings(*d.domid);
         ds.iomem = s.state().ledger.iomem(*d.domid);
         ds.mapped_bytes = s.state().ledger.mappedFrames(*d.domid) * kPageSize;
+        auto view = s.state().guest_views.find(d.name);
+        if (view != s.state().guest_views.end())
+            ds.guest = view->second;
         st.domains.push_back(std::move(ds));
     }
     return st;

@@ -25,6 +25,7 @@ struct SimDomainStats {
     uint64_t mapped_bytes = 0;
     std::vector<MemoryMapping> mappings;
     std::vector<IomemPermission> iomem;
+    SimGuestView guest;                    // NVDIMMs the guest was told about
 };
 
 struct SimStats {
@@ -59,6 +60,16 @@ public:
     // tears them down with the domain).
     uint32_t startDomain(const std::string &name, bool paused = false);
     void destroyDomain(uint32_t domid);
+
+    // What the running guest now sees of its NVDIMMs (its NFIT data);
+    // replaced on every attach/detach/start, dropped on destroy.
+    void setGuestView(uint32_t domid, const SimGuestView &view);
+    SimGuestView guestView(uint32_t domid);
+
+    // Ask the guest to release an NVDIMM before live detach; it answers
+    // as its description says (<guest eject=...>): ack returns, refuse
+    // fails (OperationFailed), ignore waits `timeoutMs` and times out.
+    void requestEject(uint32_t domid, const std::string &alias, unsigned timeoutMs);
 
     SimStats stats();
     SimHost &host() { return *host_; }

@@ -55,6 +55,16 @@ nlohmann::json SimState::toJson() const
     for (const auto &[ns, files] : allocations)
         for (const auto &[rel, a] : files)
             j["allocations"][ns][rel] = {{"ino", a.ino}, {"offset", a.offset}, {"length", a.length}};
+    j["guest_views"] = nlohmann::json::object();
+    for (const auto &[name, view] : guest_views) {
+        nlohmann::json v;
+        v["nvdimms"] = nlohmann::json::array();
+        for (const auto &n : view.nvdimms)
+            v["nvdimms"].push_back({{"alias", n.alias}, {"base", n.base}, {"size", n.size}});
+        v["acpi_firmware"] = view.acpi_firmware;
+        v["acpi_firmware_bytes"] = view.acpi_firmware_bytes;
+        j["guest_views"][name] = v;
+    }
     return j;
 }
 
@@ -86,6 +96,16 @@ SimState SimState::fromJson(const nlohmann::json &j)
                 for (const auto &[rel, a] : files.items())
                     s.allocations[ns][rel] = {a.at("ino").get<uint64_t>(), a.at("offset").get<uint64_t>(),
                                               a.at("length").get<uint64_t>()};
+        if (j.contains("guest_views"))
+            for (const auto &[name, v] : j.at("guest_views").items()) {
+                SimGuestView view;
+                for (const auto &n : v.at("nvdimms"))
+                    view.nvdimms.push_back({n.at("alias").get<std::string>(), n.at("base").get<uint64_t>(),
+                                            n.at("size").get<uint64_t>()});
+                view.acpi_firmware = v.value("acpi_firmware", std::string());
+                view.acpi_firmware_bytes = v.value("acpi_firmware_bytes", 0ULL);
+                s.guest_views[name] = std::move(view);
+            }
         return s;
     } catch (const nlohmann::json::exception &e) {
         raise(ErrorCode::Internal, _("corrupt simulated host state: %s"), e.what());

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "libxl/hypervisor.h"
 #include "libxl/hypervisor_ledger.h"
@@ -39,6 +40,21 @@ struct SimFileAllocation {
     uint64_t length = 0;   // bytes, a multiple of the namespace align
 };
 
+// What a running guest has been told about its NVDIMMs: the devices in
+// its NFIT (alias, guest base, size) and the acpi_firmware blob it got.
+struct SimGuestNvdimm {
+    std::string alias;
+    uint64_t base = 0;
+    uint64_t size = 0;
+    bool operator==(const SimGuestNvdimm &) const = default;
+};
+
+struct SimGuestView {
+    std::vector<SimGuestNvdimm> nvdimms;
+    std::string acpi_firmware;          // path of the blob, "" for none
+    uint64_t acpi_firmware_bytes = 0;
+};
+
 struct SimState {
     std::string host_uri;
     uint32_t next_domid = 1;
@@ -47,6 +63,8 @@ struct SimState {
     SimCounters counters;
     // namespace dev -> (path relative to its mount -> allocation)
     std::map<std::string, std::map<std::string, SimFileAllocation>> allocations;
+    // domain name -> what the running guest sees (dropped on destroy)
+    std::map<std::string, SimGuestView> guest_views;
 
     nlohmann::json toJson() const;
     static SimState fromJson(const nlohmann::json &j);   // InvalidArg-free: Internal on corruption

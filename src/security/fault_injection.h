@@ -1,11 +1,8 @@
-// Test-only failure injection for the security layer. Every step that
-// changes a file (chown, each xattr write, each label write, an MCS
-// allocation) passes a named fault point first. When armed, the Nth
-// point reached fails with an injected error, so a test can fail a
+// Test-only failure injection for the security layer: the "security"
+// domain of util/fault_injection.h (LIBXL_NVDIMM_FAULT=security:N). Every
+// step that changes a file (chown, each xattr write, each label write,
+// an MCS allocation) passes a point first, so a test can fail a
 // multi-device domain at every step and check the rollback.
-//
-// Armed by the environment (LIBXL_NVDIMM_FAULT=security:N, read once)
-// or programmatically (setFaultAt). Disarmed, a point only counts.
 #pragma once
 
 #include <string>
@@ -21,8 +18,7 @@ void setFaultAt(unsigned n);
 // Points passed since the last setFaultAt/resetFaultCount.
 unsigned faultPointsPassed();
 void resetFaultCount();
-// Re-read LIBXL_NVDIMM_FAULT now (it is otherwise read once, at the
-// first point).
+// Re-read LIBXL_NVDIMM_FAULT now (all domains).
 void armFaultFromEnvironment();
 // Name of the last point passed (for test output).
 std::string lastFaultPoint();

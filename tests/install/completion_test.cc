@@ -162,3 +162,20 @@ TEST(BashCompletion, CompletesDomainNamesFromList)
     EXPECT_EQ(reply, expected) << r.err;
     fs::remove_all(state);
 }
+
+TEST(BashCompletion, CompletesDomainArgumentsOfDomainCommands)
+{
+    // attach-device DOMAIN FILE: the first positional is a domain of the
+    // connection given on the command line, the second a file.
+    const auto commands = registeredCommands();
+    if (std::find(commands.begin(), commands.end(), "attach-device") == commands.end())
+        GTEST_SKIP() << "no 'attach-device' command";
+    const fs::path state = fs::path(envOr("abs_builddir", "/tmp")) / "completion-domain-state";
+    fs::remove_all(state);
+    EXPECT_EQ(complete({program(), "-c", "sim:///default", "--state-dir", state.string(), "attach-device", "de"}),
+              (std::set<std::string>{"demo", "demo2"}));
+    EXPECT_EQ(complete({program(), "-c", "sim:///default", "--state-dir", state.string(), "event", "--domain",
+                        "demo2"}),
+              std::set<std::string>{"demo2"});
+    fs::remove_all(state);
+}

@@ -51,6 +51,16 @@ TEST(Install, DestdirHoldsEveryDeliverableAndNothingLeaks)
             under(envOr("INSTALL_DOCDIR")) / "examples" / "libxl-nvdimm.conf",
             under(envOr("INSTALL_DOCDIR")) / "examples" / "guest-nvdimm.xml",
             under(envOr("INSTALL_DOCDIR")) / "formatdomain-nvdimm.rst",
+            under(envOr("INSTALL_DOCDIR")) / "libvirt-libxl-driver.rst",
+            under(envOr("INSTALL_DOCDIR")) / "hook.rst",
+            // The C API: library (real file, soname link, dev link), header, pkg-config.
+            under(envOr("INSTALL_LIBDIR")) / ("libxl-nvdimm.so." PACKAGE_VERSION),
+            under(envOr("INSTALL_LIBDIR")) / "libxl-nvdimm.so.0",
+            under(envOr("INSTALL_LIBDIR")) / "libxl-nvdimm.so",
+            under(envOr("INSTALL_INCLUDEDIR")) / "libxl_nvdimm.h",
+            under(envOr("INSTALL_LIBDIR")) / "pkgconfig" / "libxl-nvdimm.pc",
+            // Where libvirt's libxl driver runs its hooks from.
+            under(envOr("INSTALL_SYSCONFDIR")) / "libvirt" / "hooks" / "libxl.d" / "libxl-nvdimm-hook",
         };
         for (const auto &lang : linguas())
             v.push_back(under(envOr("INSTALL_LOCALEDIR")) / lang / "LC_MESSAGES" / "libxl-nvdimm.mo");
@@ -86,12 +96,21 @@ TEST(Install, DestdirHoldsEveryDeliverableAndNothingLeaks)
             EXPECT_GT(fs::file_size(destdir / p.relative_path()), 0u) << p << " is empty";
         }
     }
+    // Everything under the prefix, except configuration, which lives under
+    // sysconfdir (outside the prefix when that is absolute, e.g. /etc).
+    const fs::path sysconf = under(envOr("INSTALL_SYSCONFDIR"));
     for (const auto &f : installed)
-        EXPECT_EQ(f.rfind(prefix.string() + "/", 0), 0u) << f << " is installed outside the prefix "
-                                                        << prefix.string();
+        EXPECT_TRUE(f.rfind(prefix.string() + "/", 0) == 0 ||
+                    f.rfind(sysconf.string() + "/", 0) == 0)
+            << f << " is installed outside the prefix " << prefix.string();
     const fs::path exe = destdir / expected[0].relative_path();
     EXPECT_TRUE((fs::status(exe).permissions() & fs::perms::owner_exec) != fs::perms::none)
         << exe << " is not executable";
+    const fs::path hook = destdir / expected[expected.size() - 1 - linguas().size()].relative_path();
+    EXPECT_EQ(hook.filename(), "libxl-nvdimm-hook");
+    EXPECT_TRUE((fs::status(hook).permissions() & fs::perms::others_exec) != fs::perms::none)
+        << hook << ": libvirt runs only executable hooks";
+    EXPECT_TRUE(fs::is_symlink(destdir / (under(envOr("INSTALL_LIBDIR")) / "libxl-nvdimm.so.0").relative_path()));
 
     // meson's own record of this install names only paths inside DESTDIR.
     std::ifstream log(build / "meson-logs" / "install-log.txt");

@@ -31,6 +31,7 @@ extern "C" {
 #include "conf/domain_conf.h"
 #include "libxl/domain_config.h"
 #include "libxl/host_fixture.h"
+#include "libxl/xenctrl_logger.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -129,17 +130,35 @@ struct TempDir {
     ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
 };
 
-// libxl_domain_config_from_json needs a libxl_ctx for its allocation
-// bookkeeping, but libxl_ctx_alloc needs a running Xen (privcmd), which
-// this machine has not. The parser only uses the context as the owner of
-// its temporary allocations, so a zeroed block stands in for it. Only
-// JSON that libxenlight itself generated is parsed with it: an error
-// path would log through the (absent) logger.
-libxl_ctx *parseOnlyCtx()
-{
-    static std::vector<uint64_t> block(64 * 1024 / sizeof(uint64_t), 0);
-    return reinterpret_cast<libxl_ctx *>(block.data());
-}
+// libxl_domain_config_from_json needs a libxl_ctx (its allocations and
+// logger). libxl_ctx_alloc opens the hypervisor interface and xenstore,
+// which this machine has not; xen_handle_stand_ins.c, linked into this
+// test, stands in for those two handles only, so the context itself is
+// libxenlight's own, with a logger that keeps its errors.
+extern "C" int xlnv_test_open_xen_handles(void);
+
+class RealLibxlCtx {
+public:
+    RealLibxlCtx()
+    {
+        if (libxl_ctx_alloc(&ctx_, LIBXL_VERSION, 0, logger_.get()) != 0)
+            ctx_ = nullptr;
+    }
+    ~RealLibxlCtx()
+    {
+        if (ctx_)
+            libxl_ctx_free(ctx_);
+    }
+    RealLibxlCtx(const RealLibxlCtx &) = delete;
+    RealLibxlCtx &operator=(const RealLibxlCtx &) = delete;
+
+    libxl_ctx *get() const { return ctx_; }
+    const std::string &lastError() const { return logger_.lastError(); }
+
+private:
+    libxl::CapturingXenLogger logger_;
+    libxl_ctx *ctx_ = nullptr;
+};
 
 struct Outcome {
     bool failed = false;
@@ -229,7 +248,9 @@ TEST_P(LibxlXml2DomConfig, JsonLoadsBackThroughLibxenlight)
 {
     Outcome out = convert(GetParam(), dir.path);
     ASSERT_FALSE(out.failed) << out.error;
-    libxl::DomainConfig back = libxl::DomainConfig::fromJson(parseOnlyCtx(), out.json);
+    RealLibxlCtx ctx;
+    ASSERT_NE(ctx.get(), nullptr) << ctx.lastError();
+    libxl::DomainConfig back = libxl::DomainConfig::fromJson(ctx.get(), out.json);
     EXPECT_EQ(back.toJson(), out.json);
 }
 
@@ -237,7 +258,9 @@ TEST_P(LibxlXml2DomConfig, XlConfigParsesWithLibxlutil)
 {
     Outcome out = convert(GetParam(), dir.path);
     ASSERT_FALSE(out.failed) << out.error;
-    libxl::DomainConfig cfg = libxl::DomainConfig::fromJson(parseOnlyCtx(), out.json);
+    RealLibxlCtx ctx;
+    ASSERT_NE(ctx.get(), nullptr) << ctx.lastError();
+    libxl::DomainConfig cfg = libxl::DomainConfig::fromJson(ctx.get(), out.json);
     const libxl_domain_build_info &b = cfg.get()->b_info;
 
     XLU_Config *xlu = xlu_cfg_init(stderr, GetParam().c_str());
@@ -287,7 +310,9 @@ TEST_P(LibxlXml2DomConfig, AcpiFirmwareDescribesEveryMappedDevice)
 {
     Outcome out = convert(GetParam(), dir.path);
     ASSERT_FALSE(out.failed) << out.error;
-    libxl::DomainConfig cfg = libxl::DomainConfig::fromJson(parseOnlyCtx(), out.json);
+    RealLibxlCtx ctx;
+    ASSERT_NE(ctx.get(), nullptr) << ctx.lastError();
+    libxl::DomainConfig cfg = libxl::DomainConfig::fromJson(ctx.get(), out.json);
     const libxl_domain_build_info &b = cfg.get()->b_info;
     const std::string blob_path = dir.path + "/" + libxl::kAcpiFirmwareName;
     if (b.type != LIBXL_DOMAIN_TYPE_HVM || b.num_iomem == 0) {
@@ -320,6 +345,31 @@ TEST_P(LibxlXml2DomConfig, AcpiFirmwareDescribesEveryMappedDevice)
     for (const auto &s : spas)
         described += s.len;
     EXPECT_EQ(mapped, described);
+}
+
+TEST(LibxlCtxForJson, IsLibxenlightsOwnAndClosesBothXenHandles)
+{
+    {
+        RealLibxlCtx ctx;
+        ASSERT_NE(ctx.get(), nullptr) << ctx.lastError();
+        EXPECT_EQ(xlnv_test_open_xen_handles(), 2);
+    }
+    EXPECT_EQ(xlnv_test_open_xen_handles(), 0);
+}
+
+// With a real context an error path is safe to take: libxenlight refuses
+// the JSON, logs why through our logger, and we raise one clear error.
+TEST(LibxlCtxForJson, MalformedJsonIsRefusedWithLibxenlightsReason)
+{
+    RealLibxlCtx ctx;
+    ASSERT_NE(ctx.get(), nullptr) << ctx.lastError();
+    try {
+        libxl::DomainConfig::fromJson(ctx.get(), "{\"c_info\": {\"type\": ");
+        FAIL() << "truncated JSON was accepted";
+    } catch (const Error &e) {
+        EXPECT_NE(std::string(e.message()).find("JSON"), std::string::npos) << e.message();
+    }
+    EXPECT_NE(ctx.lastError().find("libxl_domain_config"), std::string::npos) << ctx.lastError();
 }
 
 TEST(LibxlXml2DomConfigData, HasAtLeastFifteenPassingAndFiveErrorCases)

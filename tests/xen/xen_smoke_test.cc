@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -29,8 +30,10 @@ constexpr std::uint64_t kPage = 4096;
 // Where QEMU puts the NVDIMMs (tests/lib/beds.py nvdimm_spa) and their sizes.
 constexpr std::uint64_t kNvdimm0Spa = 0x100000000;
 constexpr std::uint64_t kNvdimm1Spa = 0x180000000;
+constexpr std::uint64_t kNvdimm2Spa = 0x200000000;
 constexpr std::uint64_t kNvdimm0Bytes = 1ull << 30;
 constexpr std::uint64_t kNvdimm1Bytes = 256ull << 20;
+constexpr std::uint64_t kNvdimm2Bytes = 256ull << 20;
 // Every guest sees its slice of NVDIMM 0 at guest frame 0x200000 (8 GiB).
 constexpr std::uint64_t kGuestGfn = 0x200000;
 constexpr std::uint64_t kSliceFrames = 0x4000;          // 64 MiB
@@ -51,6 +54,14 @@ constexpr std::uint64_t kLiveAddr = 0x200010000;
 constexpr std::uint64_t kLiveReadAddr = 0x200020000;
 constexpr char kLivePattern[] = "LIVEPATT";
 constexpr unsigned kLiveIndex = 32;
+// The project's live attach (g4): a 64 MiB NVDIMM on the devdax namespace
+// of NVDIMM 2; the guest writes at this offset into it.
+constexpr std::uint64_t kCliLiveBytes = 64ull << 20;
+constexpr std::uint64_t kCliLiveOffset = 0x10000;
+constexpr unsigned kCliLiveIndex = 48;
+// The HVM guest built from our domxml-to-native output (h2): 64 MiB on
+// the devdax namespace of NVDIMM 1.
+constexpr std::uint64_t kCliHvmBytes = 64ull << 20;
 constexpr unsigned kFsFileMiB = 8;
 constexpr std::uint64_t kFsMarkOffset = 0x345670;
 constexpr std::uint64_t kPmemMarkOffset = 0x123450;
@@ -140,6 +151,27 @@ bool hvmGuestWanted()
                             "run with XLNV_XEN_HVM=1"; \
     } while (0)
 
+// Boot 2's guests: the PVH routes always, the HVM ones when wanted (h2,
+// from the project's own xen-xl output, needs the CLI in dom0).
+std::string guestPmemGuests()
+{
+    std::string g = "p1 p2";
+    if (hvmGuestWanted())
+        g += " h1";
+    if (hvmGuestWanted() && !projectBinary().empty())
+        g += " h2";
+    return g;
+}
+
+std::vector<std::string> guestList(const std::string &words)
+{
+    std::istringstream in(words);
+    std::vector<std::string> out;
+    for (std::string w; in >> w;)
+        out.push_back(w);
+    return out;
+}
+
 template <class Boot>
 std::unique_ptr<XenBoot> bootWithOneRetry(Boot boot, const std::vector<std::string> &guests)
 {
@@ -163,7 +195,7 @@ protected:
     {
         boot_ = bootWithOneRetry([] {
         auto boot_ = std::make_unique<XenBoot>();
-        boot_->prepare({{kNvdimm0Bytes, {}}, {kNvdimm1Bytes, {}}});
+        boot_->prepare({{kNvdimm0Bytes, {}}, {kNvdimm1Bytes, {}}, {kNvdimm2Bytes, {}}});
         boot_->writeBacking(0, backingOffset(kColdMfn, kHostPatternAddr), kHostPattern);
         boot_->writeBacking(0, backingOffset(kLiveMfn, kLiveReadAddr), kLivePattern);
         boot_->addBinary(XEN_MAP_HELPER, "/usr/bin/xen-map-helper");
@@ -186,10 +218,16 @@ protected:
             {"LIVE_INDEX", std::to_string(kLiveIndex)},
             {"FS_FILE_MIB", std::to_string(kFsFileMiB)},
             {"FS_MARK_OFF", hex(kFsMarkOffset)},
+            {"CLI_LIVE", projectBinary().empty() ? "" : "1"},
+            {"NVDIMM2_SPA", hex(kNvdimm2Spa)},
+            {"CLI_LIVE_KIB", std::to_string(kCliLiveBytes >> 10)},
+            {"CLI_LIVE_OFF", hex(kCliLiveOffset)},
+            {"CLI_LIVE_INDEX", std::to_string(kCliLiveIndex)},
         });
-        boot_->run("smoke", bootTimeout(900));
+        boot_->run("smoke", bootTimeout(1200));
         return boot_;
-        }, {"g1", "g2", "g3"});
+        }, projectBinary().empty() ? std::vector<std::string>{"g1", "g2", "g3"}
+                                   : std::vector<std::string>{"g1", "g2", "g3", "g4"});
     }
     static void TearDownTestSuite() { boot_.reset(); }
 
@@ -325,6 +363,102 @@ TEST_F(XenSmokeBoot, ProjectCliRunsInDom0)
         << need("dom0", "cli.version") << "\n" << boot().failure();
 }
 
+// --- Issue 7 on real Xen: the project's live engine, xen:///system ---------
+
+#define SKIP_WITHOUT_CLI() \
+    do { \
+        if (projectBinary().empty()) \
+            GTEST_SKIP() << "VIRT_XEN_NVDIMM does not name a built virt-xen-nvdimm"; \
+    } while (0)
+
+// "memory_map:add: d5 gfn=940000 mfn=200002 nr=40": Xen's own log line.
+std::optional<std::uint64_t> xenLogField(const std::string &line, const std::string &field)
+{
+    const auto at = line.find(" " + field + "=");
+    if (at == std::string::npos)
+        return std::nullopt;
+    const std::string rest = line.substr(at + field.size() + 2);
+    return parseNumber("0x" + rest.substr(0, rest.find(' ')));
+}
+
+// Set of "id:name" pairs without dom0 (whether a tool lists it is style).
+std::string guestsOnly(const std::string &list)
+{
+    std::istringstream in(list);
+    std::string out;
+    for (std::string item; in >> item;)
+        if (item.rfind("0:", 0) != 0)
+            out += item + " ";
+    return out;
+}
+
+TEST_F(XenSmokeBoot, CliLiveAttachMapsTheNvdimmIntoTheRunningPvhGuest)
+{
+    SKIP_WITHOUT_CLI();
+    ASSERT_EQ(need("dom0", "live_cli.create_namespace"), "0") << boot().log("dom0");
+    ASSERT_EQ(need("dom0", "live_cli.attach_rc"), "0")
+        << need("dom0", "live_cli.attach_out") << "\n" << boot().failure();
+    EXPECT_EQ(need("dom0", "live_cli.alias"), "nvdimm0");
+    const auto base = parseNumber(need("dom0", "live_cli.base"));
+    const auto dax = parseNumber(need("dom0", "live_cli.dax_resource"));
+    ASSERT_TRUE(base && dax) << boot().log("dom0");
+    // The guest wrote through the new mapping at base + offset ...
+    EXPECT_EQ(need("g4", "live.mapped.addr"), hex(*base + kCliLiveOffset)) << boot().log("g4");
+    const std::uint64_t want = guestMarker(boot().nonce(), kCliLiveIndex);
+    EXPECT_EQ(need("g4", "live.mapped.readback"), hex16(want)) << boot().log("g4");
+    // ... and the bytes are in NVDIMM 2's backing where the devdax
+    // namespace's data starts, plus that offset.
+    EXPECT_EQ(hex16(boot().readBacking64(2, *dax - kNvdimm2Spa + kCliLiveOffset)), hex16(want))
+        << "dax resource " << hex(*dax) << ", guest base " << hex(*base);
+}
+
+TEST_F(XenSmokeBoot, CliLiveAttachIsWhatXenLogsAsTheMapping)
+{
+    SKIP_WITHOUT_CLI();
+    const std::string first = need("dom0", "live_cli.attached.xen_map_at_base");
+    const auto base = parseNumber(need("dom0", "live_cli.base"));
+    const auto dax = parseNumber(need("dom0", "live_cli.dax_resource"));
+    ASSERT_TRUE(base && dax) << boot().log("dom0");
+    EXPECT_EQ(xenLogField(first, "gfn"), *base / kPage) << first;
+    EXPECT_EQ(xenLogField(first, "mfn"), *dax / kPage) << first;
+    std::cout << "[ xen     ] mapping calls add:remove after attach "
+              << need("dom0", "live_cli.attached.xen_map_calls") << ", after detach "
+              << need("dom0", "live_cli.detached.xen_map_calls") << std::endl;
+}
+
+TEST_F(XenSmokeBoot, CliDetachWithoutForceIsRefusedOnRealXen)
+{
+    SKIP_WITHOUT_CLI();
+    EXPECT_NE(need("dom0", "live_cli.detach_unforced_rc"), "0");
+    EXPECT_EQ(need("dom0", "live_cli.detach_unforced_out").rfind("error: ", 0), 0u)
+        << need("dom0", "live_cli.detach_unforced_out");
+}
+
+TEST_F(XenSmokeBoot, CliForcedDetachMakesTheRangeUnreachableAgain)
+{
+    SKIP_WITHOUT_CLI();
+    ASSERT_EQ(need("dom0", "live_cli.detach_rc"), "0")
+        << need("dom0", "live_cli.detach_out") << "\n" << boot().failure();
+    EXPECT_EQ(need("dom0", "live_cli.nvdimms_after"), "0");
+    EXPECT_EQ(need("g4", "live.unmapped.readback"), kAllOnes) << boot().log("g4");
+    // The marker written after the detach did not reach the NVDIMM.
+    const auto dax = parseNumber(need("dom0", "live_cli.dax_resource"));
+    ASSERT_TRUE(dax);
+    EXPECT_EQ(hex16(boot().readBacking64(2, *dax - kNvdimm2Spa + kCliLiveOffset)),
+              hex16(guestMarker(boot().nonce(), kCliLiveIndex)));
+}
+
+TEST_F(XenSmokeBoot, CliListAgreesWithXlList)
+{
+    SKIP_WITHOUT_CLI();
+    ASSERT_EQ(need("dom0", "live_cli.list_rc"), "0") << boot().log("dom0");
+    const std::string ours = guestsOnly(need("dom0", "live_cli.list"));
+    EXPECT_EQ(ours, guestsOnly(need("dom0", "live_cli.xl_list")));
+    EXPECT_NE(ours.find(":g4 "), std::string::npos) << ours;
+    EXPECT_EQ(guestsOnly(need("dom0", "live_cli.list_after")),
+              guestsOnly(need("dom0", "live_cli.xl_list_after")));
+}
+
 // --- Hand-made ACPI tables for the HVM guest -------------------------------
 
 class XenBedAcpiTables : public ::testing::Test {
@@ -391,7 +525,7 @@ protected:
     {
         boot_ = bootWithOneRetry([] {
         auto boot_ = std::make_unique<XenBoot>();
-        boot_->prepare({{kNvdimm0Bytes, {}}});
+        boot_->prepare({{kNvdimm0Bytes, {}}, {kNvdimm1Bytes, {}}});
         const Bytes nfit = makeTestNfit(kGuestGfn * kPage, kSliceFrames * kPage);
         const Bytes ssdt = makeTestSsdt();
         Bytes both = nfit;
@@ -400,10 +534,13 @@ protected:
         boot_->addFile("nfit.aml", nfit, "/xlnv/acpi/nfit.aml");
         boot_->addFile("ssdt.aml", ssdt, "/xlnv/acpi/ssdt.aml");
         boot_->setHvm(hvmGuestWanted());
+        boot_->setProjectBinary(projectBinary());
         boot_->setParams({
             {"GUEST_GFN", hex(kGuestGfn)},
             {"GUEST_TIMEOUT", "1200"},
-            {"HVM_GUESTS", hvmGuestWanted() ? "\"h1 p1 p2\"" : "\"p1 p2\""},
+            {"HVM_GUESTS", "\"" + guestPmemGuests() + "\""},
+            {"NVDIMM1_SPA", hex(kNvdimm1Spa)},
+            {"H2_NVDIMM_KIB", std::to_string(kCliHvmBytes >> 10)},
             {"PMEM_NR", hex(kSliceFrames)},
             {"PMEM_MARK_OFF", hex(kPmemMarkOffset)},
             {"H1_MFN", hex(kHvmMfn)},
@@ -413,8 +550,7 @@ protected:
         });
         boot_->run("hvm", bootTimeout(1500));
         return boot_;
-        }, hvmGuestWanted() ? std::vector<std::string>{"h1", "p1", "p2"}
-                            : std::vector<std::string>{"p1", "p2"});
+        }, guestList(guestPmemGuests()));
     }
     static void TearDownTestSuite() { boot_.reset(); }
     static XenBoot &boot() { return *boot_; }
@@ -500,4 +636,84 @@ TEST_F(XenGuestPmemBoot, PvhGuestMemmapLegacyPmemGivesNoDevice)
     EXPECT_EQ(need("p1", "guest.pmem"), "");
     EXPECT_EQ(boot().readBacking(0, kMemmapMfn * kPage - kNvdimm0Spa + kPmemMarkOffset, 8),
               std::string(8, '\0'));
+}
+
+// --- Issue 6 on real Xen: our domxml-to-native xen-xl -> xl create ----------
+
+struct IomemRange {
+    std::uint64_t mfn, nr, gfn;
+};
+
+// "MFN,NR@GFN, MFN,NR@GFN" (hex, the xl.cfg iomem list without quotes).
+std::vector<IomemRange> parseIomem(const std::string &text)
+{
+    std::vector<IomemRange> out;
+    std::istringstream in(text);
+    for (std::string item; std::getline(in, item, ',');) {
+        std::string nr_gfn;
+        if (!std::getline(in, nr_gfn, ','))
+            break;
+        const auto at = nr_gfn.find('@');
+        if (at == std::string::npos)
+            break;
+        auto mfn = parseNumber("0x" + item.substr(item.find_first_not_of(' ')));
+        auto nr = parseNumber("0x" + nr_gfn.substr(0, at));
+        auto gfn = parseNumber("0x" + nr_gfn.substr(at + 1));
+        if (!mfn || !nr || !gfn)
+            break;
+        out.push_back({*mfn, *nr, *gfn});
+    }
+    return out;
+}
+
+#define SKIP_UNLESS_CLI_HVM() \
+    do { \
+        SKIP_UNLESS_HVM_WANTED(); \
+        if (projectBinary().empty()) \
+            GTEST_SKIP() << "VIRT_XEN_NVDIMM does not name a built virt-xen-nvdimm"; \
+    } while (0)
+
+TEST_F(XenGuestPmemBoot, HvmGuestFromOurXenXlOutputSeesPmem0AtOurBaseAndSize)
+{
+    SKIP_UNLESS_CLI_HVM();
+    ASSERT_EQ(need("dom0", "h2_cli.create_namespace"), "0") << boot().log("dom0");
+    ASSERT_EQ(need("dom0", "h2_cli.rc"), "0") << need("dom0", "h2_cli.stderr");
+    EXPECT_EQ(need("dom0", "h2.create"), "ok") << boot().failure();
+    const auto ranges = parseIomem(need("dom0", "h2_cli.iomem"));
+    ASSERT_FALSE(ranges.empty()) << need("dom0", "h2_cli.iomem");
+    std::uint64_t frames = 0;
+    for (const auto &r : ranges) {
+        EXPECT_EQ(r.gfn, ranges.front().gfn + frames) << "guest frames are contiguous";
+        frames += r.nr;
+    }
+    EXPECT_EQ(frames * kPage, kCliHvmBytes);
+    // NFIT + SSDT of our own, loaded by hvmloader from acpi_firmware.
+    EXPECT_NE(need("dom0", "h2_cli.acpi_firmware_bytes"), "0");
+    EXPECT_EQ(need("h2", "guest.regions"),
+              "region0:" + hex(ranges.front().gfn * kPage) + ":" + std::to_string(kCliHvmBytes))
+        << boot().log("h2");
+    EXPECT_EQ(need("h2", "guest.pmem"), "pmem0:" + std::to_string(kCliHvmBytes))
+        << boot().log("h2");
+}
+
+TEST_F(XenGuestPmemBoot, HvmGuestFromOurXenXlOutputMarkerLandsWhereOurRangesSay)
+{
+    SKIP_UNLESS_CLI_HVM();
+    const auto ranges = parseIomem(need("dom0", "h2_cli.iomem"));
+    const auto dax = parseNumber(need("dom0", "h2_cli.dax_resource"));
+    ASSERT_TRUE(!ranges.empty() && dax) << boot().log("dom0");
+    // Every host frame we handed to Xen is inside the devdax namespace.
+    for (const auto &r : ranges)
+        EXPECT_GE(r.mfn * kPage, *dax) << hex(r.mfn);
+    std::optional<std::uint64_t> spa;
+    std::uint64_t guest_off = 0;
+    for (const auto &r : ranges) {
+        if (kPmemMarkOffset >= guest_off && kPmemMarkOffset < guest_off + r.nr * kPage)
+            spa = r.mfn * kPage + (kPmemMarkOffset - guest_off);
+        guest_off += r.nr * kPage;
+    }
+    ASSERT_TRUE(spa);
+    EXPECT_EQ(need("h2", "pmem0.marker.readback"), marker("h2")) << boot().log("h2");
+    EXPECT_EQ(boot().readBacking(1, *spa - kNvdimm1Spa, marker("h2").size()), marker("h2"))
+        << "expected at SPA " << hex(*spa);
 }

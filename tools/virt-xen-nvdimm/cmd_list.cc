@@ -1,4 +1,4 @@
-// list [--all]: domains in virsh's table format.
+// list [--all] [--name]: domains in virsh's table format, or names only.
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -43,12 +43,14 @@ std::string formatTable(const std::vector<std::vector<std::string>> &rows)
 
 struct ListOptions {
     bool all = false;
+    bool name = false;
 };
 
 CommandRunner setupList(CLI::App &sub)
 {
     auto opts = std::make_shared<ListOptions>();
     sub.add_flag("--all", opts->all, _("list inactive & active domains"));
+    sub.add_flag("--name", opts->name, _("list domain names only"));
     return [opts](Context &ctx) {
         auto conn = openConnection(ctx);
         auto domains = conn->hypervisor().listDomains(opts->all);
@@ -60,6 +62,13 @@ CommandRunner setupList(CLI::App &sub)
                 return *a.domid < *b.domid;
             return a.name < b.name;
         });
+        if (opts->name) {
+            // virsh: one name a line, then a blank line.
+            for (const auto &d : domains)
+                std::printf("%s\n", d.name.c_str());
+            std::printf("\n");
+            return 0;
+        }
         std::vector<std::vector<std::string>> rows;
         rows.push_back({_("Id"), _("Name"), _("State")});
         for (const auto &d : domains)

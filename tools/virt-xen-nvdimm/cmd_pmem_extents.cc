@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pmem_output.h"
+#include "pmem_source.h"
 #include "util/bytesize.h"
 #include "util/i18n.h"
 #include "util/pmem_backing.h"
@@ -22,11 +23,10 @@ struct ExtentsArgs {
     bool json = false;
 };
 
-int runPmemExtents(const ExtentsArgs &args)
+int runPmemExtents(const ExtentsArgs &args, PmemSource source)
 {
     const uint64_t size = args.size.empty() ? 0 : parseByteSize(args.size, "--size");
-    auto inventory = openPmemInventory("");
-    ResolvedBacking backing = resolveBackingPath(*inventory, args.path, size, args.roots);
+    ResolvedBacking backing = resolveBackingPath(source.inventory(), args.path, size, args.roots);
     if (args.json)
         std::printf("%s\n", resolvedBackingToJson(backing).dump(2).c_str());
     else
@@ -50,7 +50,8 @@ const CommandRegistrar registrar({
         sub.add_flag("--json", args->json, _("print a JSON object"));
         sub.footer(_("LIBXL_NVDIMM_PMEM_FIXTURE=FILE takes the namespaces from a JSON fixture; "
                      "LIBXL_NVDIMM_PMEM_ROOTS=DIR:DIR... sets the allowed roots."));
-        return [args](Context &) { return runPmemExtents(*args); };
+        auto open = PmemSource::forCommand(sub);
+        return [args, open](Context &ctx) { return runPmemExtents(*args, open(ctx)); };
     },
 });
 

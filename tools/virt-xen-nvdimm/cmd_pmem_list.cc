@@ -10,16 +10,15 @@
 #include "util/i18n.h"
 #include "util/pmem.h"
 #include "util/strutil.h"
+#include "pmem_source.h"
 
 namespace xlnv::cli {
 
 namespace {
 
-int runPmemList(bool json)
+int runPmemList(bool json, PmemSource source)
 {
-    // Real host for now; the connection URI selects the simulated host later.
-    auto inventory = openPmemInventory("");
-    const std::vector<PmemNamespace> all = inventory->namespaces();
+    const std::vector<PmemNamespace> all = source.inventory().namespaces();
     if (json) {
         nlohmann::json out = nlohmann::json::array();
         for (const auto &ns : all)
@@ -50,9 +49,11 @@ const CommandRegistrar registrar({
     [](CLI::App &sub) -> CommandRunner {
         auto json = std::make_shared<bool>(false);
         sub.add_flag("--json", *json, _("print JSON (one object per namespace)"));
-        sub.footer(_("The namespaces come from libndctl. LIBXL_NVDIMM_PMEM_FIXTURE=FILE reads "
+        sub.footer(_("The namespaces come from libndctl, or from the host of the connection "
+                     "given with -c (e.g. sim:///default). LIBXL_NVDIMM_PMEM_FIXTURE=FILE reads "
                      "them from a JSON fixture instead (tests, demos)."));
-        return [json](Context &) { return runPmemList(*json); };
+        auto open = PmemSource::forCommand(sub);
+        return [json, open](Context &ctx) { return runPmemList(*json, open(ctx)); };
     },
 });
 

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pmem_output.h"
+#include "pmem_source.h"
 #include "util/bytesize.h"
 #include "util/i18n.h"
 #include "util/pmem_provision.h"
@@ -27,10 +28,9 @@ struct ProvisionArgs {
     bool json = false;
 };
 
-int runPmemProvision(const ProvisionArgs &args)
+int runPmemProvision(const ProvisionArgs &args, PmemSource source)
 {
     const uint64_t size = parseByteSize(args.size, "--size");
-    auto inventory = openPmemInventory("");
     ProgressFn progress;
     const bool tty = isatty(STDERR_FILENO);
     if (tty)
@@ -42,7 +42,7 @@ int runPmemProvision(const ProvisionArgs &args)
                          static_cast<unsigned long long>(total >> 20));
             std::fflush(stderr);
         };
-    ProvisionedBacking result = provisionBacking(*inventory, args.path, size, args.roots, progress);
+    ProvisionedBacking result = provisionBacking(source.inventory(), args.path, size, args.roots, progress);
     if (tty && result.fill.filled)
         std::fprintf(stderr, "\n");
     if (args.json) {
@@ -80,7 +80,8 @@ const CommandRegistrar registrar({
         sub.footer(_("An existing file is never truncated and its data never overwritten; a shorter "
                      "file is grown to SIZE by filling its tail. LIBXL_NVDIMM_PMEM_FIXTURE=FILE takes "
                      "the namespaces from a JSON fixture."));
-        return [args](Context &) { return runPmemProvision(*args); };
+        auto open = PmemSource::forCommand(sub);
+        return [args, open](Context &ctx) { return runPmemProvision(*args, open(ctx)); };
     },
 });
 

@@ -33,3 +33,45 @@ xlnv_guest_cfg() {
 xlnv_hex() {                    # 0x1234 -> 1234 (xl.cfg iomem wants bare hex)
     printf '%x' "$(($1))"
 }
+
+# A devdax namespace over the whole region that starts at SPA, the way a
+# PV dom0 can have one (-M mem -a 4K, see docs/testbeds.rst).  Reports
+# PREFIX.region, .create_namespace, .dax, .dax_resource, .dax_size and
+# sets $XLNV_DAX (e.g. dax2.0).
+xlnv_make_devdax() {            # PREFIX SPA
+    XLNV_DAX=
+    region=
+    for r in /sys/bus/nd/devices/region*; do
+        [ $(($(cat "$r/resource"))) -eq $(($2)) ] && region=${r##*/}
+    done
+    xlnv_result "$1.region" "$region"
+    [ -n "$region" ] || return 1
+    ns=$(cd "/sys/bus/nd/devices/$region" && ls -d namespace*.0 | head -n 1)
+    ndctl create-namespace -f -e "$ns" -m devdax -M mem -a 4K > "/tmp/$1-ns.json" 2>&1
+    xlnv_result "$1.create_namespace" "$?"
+    XLNV_DAX=$(sed -n 's/.*"chardev":"\([^"]*\)".*/\1/p' "/tmp/$1-ns.json" | head -n 1)
+    xlnv_result "$1.dax" "$XLNV_DAX"
+    xlnv_result "$1.dax_resource" "$(cat "/sys/bus/dax/devices/$XLNV_DAX/resource" 2>/dev/null)"
+    xlnv_result "$1.dax_size" "$(cat "/sys/bus/dax/devices/$XLNV_DAX/size" 2>/dev/null)"
+    [ -n "$XLNV_DAX" ]
+}
+
+# The project's CLI on the real host, its state under /tmp.
+xlnv_cli() {
+    LIBXL_NVDIMM_STATE_DIR=/tmp/xlnv-state virt-xen-nvdimm -c xen:///system "$@"
+}
+
+xlnv_oneline() {                # FILE: its lines joined by " | "
+    sed ':a;N;$!ba;s/\n/ | /g' "$1"
+}
+
+# Xen logs every memory mapping call of a domain ("memory_map:add: dN
+# gfn=.. mfn=.. nr=.."): the hypervisor's own account of what was mapped.
+# (Only what is still in Xen's 16 KiB console ring, and guest messages may
+# be rate limited: counts are for the record, the line at GFN is checked.)
+xlnv_report_xen_mappings() {    # PREFIX DOMID [GUEST_ADDRESS]
+    xl dmesg | grep -E "memory_map:(add|remove): d$2 " | sed 's/.*memory_map:/memory_map:/' > /tmp/xen-map.log
+    xlnv_result "$1.xen_map_calls" "$(grep -c add /tmp/xen-map.log):$(grep -c remove /tmp/xen-map.log)"
+    [ -n "$3" ] && xlnv_result "$1.xen_map_at_base" \
+        "$(grep "gfn=$(printf '%x' $(($3 >> 12))) " /tmp/xen-map.log | head -n 1)"
+}

@@ -7,6 +7,62 @@
 . /xlnv/params.sh
 nonce=$(xlnv_arg nonce 0)
 
+# Issue 7 on real Xen: the project's CLI attaches an NVDIMM (the devdax
+# namespace made earlier, $XLNV_DAX) to the running PVH guest g4 and
+# detaches it again; the guest learns the guest address our layout chose
+# through xenstore.  `list` is compared with `xl list` before and after.
+cli_live_attach_detach() {
+    domid=$(xl domid g4) || { xlnv_result live_cli.dom0 "g4 not running"; return; }
+    xlnv_cli list > /tmp/cli-list.txt 2>&1
+    xlnv_result live_cli.list_rc "$?"
+    xlnv_result live_cli.list "$(awk 'NR > 2 && NF >= 2 { print $1 ":" $2 }' /tmp/cli-list.txt | sort | tr '\n' ' ')"
+    xlnv_result live_cli.xl_list "$(xl list | awk 'NR > 1 { print $2 ":" $1 }' | sort | tr '\n' ' ')"
+    if ! xlnv_dom0_xs_wait "$domid" data/xlnv-state ready "$GUEST_TIMEOUT"; then
+        xlnv_result live_cli.dom0 "guest not ready"
+        return
+    fi
+    cat > /tmp/g4-nvdimm.xml <<XML
+<memory model='nvdimm' access='shared'>
+  <source>
+    <path>/dev/$XLNV_DAX</path>
+  </source>
+  <target>
+    <size unit='KiB'>$CLI_LIVE_KIB</size>
+  </target>
+</memory>
+XML
+    xlnv_cli attach-device g4 /tmp/g4-nvdimm.xml --live > /tmp/cli-attach.txt 2>&1
+    xlnv_result live_cli.attach_rc "$?"
+    xlnv_result live_cli.attach_out "$(xlnv_oneline /tmp/cli-attach.txt)"
+    xlnv_cli dumpxml g4 > /tmp/g4-live.xml 2>&1
+    base=$(sed -n "s/.*<address type='dimm' slot='[0-9]*' base='\(0x[0-9a-f]*\)'.*/\1/p" /tmp/g4-live.xml | head -n 1)
+    xlnv_result live_cli.base "$base"
+    xlnv_result live_cli.alias "$(sed -n "s/.*<alias name='\([^']*\)'.*/\1/p" /tmp/g4-live.xml | head -n 1)"
+    [ -n "$base" ] && xlnv_report_xen_mappings live_cli.attached "$domid" "$base"
+    if [ -z "$base" ]; then
+        xl destroy g4           # nothing mapped: the guest would wait in vain
+        return
+    fi
+    xenstore-write "/local/domain/$domid/data/xlnv-addr" "$(printf '0x%x' $((base + CLI_LIVE_OFF)))"
+    xenstore-write "/local/domain/$domid/data/xlnv-go" mapped
+    xlnv_dom0_xs_wait "$domid" data/xlnv-state written "$GUEST_TIMEOUT" ||
+        xlnv_result live_cli.dom0 "guest did not write"
+    # Real Xen has no way to ask a guest to let go: refused without --force.
+    xlnv_cli detach-device g4 /tmp/g4-nvdimm.xml --live > /tmp/cli-detach0.txt 2>&1
+    xlnv_result live_cli.detach_unforced_rc "$?"
+    xlnv_result live_cli.detach_unforced_out "$(xlnv_oneline /tmp/cli-detach0.txt)"
+    xlnv_cli detach-device g4 /tmp/g4-nvdimm.xml --live --force > /tmp/cli-detach.txt 2>&1
+    xlnv_result live_cli.detach_rc "$?"
+    xlnv_result live_cli.detach_out "$(xlnv_oneline /tmp/cli-detach.txt)"
+    xlnv_cli dumpxml g4 > /tmp/g4-after.xml 2>&1
+    xlnv_result live_cli.nvdimms_after "$(grep -c "model='nvdimm'" /tmp/g4-after.xml)"
+    xlnv_report_xen_mappings live_cli.detached "$domid"
+    xenstore-write "/local/domain/$domid/data/xlnv-go" unmapped
+    xlnv_cli list > /tmp/cli-list2.txt 2>&1
+    xlnv_result live_cli.list_after "$(awk 'NR > 2 && NF >= 2 { print $1 ":" $2 }' /tmp/cli-list2.txt | sort | tr '\n' ' ')"
+    xlnv_result live_cli.xl_list_after "$(xl list | awk 'NR > 1 { print $2 ":" $1 }' | sort | tr '\n' ' ')"
+}
+
 # --- a. dom0 is up ----------------------------------------------------------
 xl info > /tmp/xl-info 2>&1
 xlnv_result xl_info.virt_caps "$(sed -n 's/^virt_caps *: *//p' /tmp/xl-info)"
@@ -30,6 +86,13 @@ xlnv_start_guest g1 "$cfg"
 cfg=$(xlnv_guest_cfg g2 pvh \
     "xlnv.role=probe xlnv.nonce=$nonce xlnv.addr=$PROBE_ADDR xlnv.index=$PROBE_INDEX" "")
 xlnv_start_guest g2 "$cfg"
+if [ -n "$CLI_LIVE" ] && [ -x /usr/bin/virt-xen-nvdimm ]; then
+    # The devdax namespace first: creating it must not race the guests.
+    xlnv_make_devdax live_cli "$NVDIMM2_SPA"
+    cfg=$(xlnv_guest_cfg g4 pvh \
+        "xlnv.role=live xlnv.nonce=$nonce xlnv.addr=xs xlnv.index=$CLI_LIVE_INDEX" "")
+    xlnv_start_guest g4 "$cfg"
+fi
 cfg=$(xlnv_guest_cfg g3 pvh \
     "xlnv.role=live xlnv.nonce=$nonce xlnv.addr=$LIVE_ADDR xlnv.read=$LIVE_READ xlnv.index=$LIVE_INDEX" "")
 if xlnv_start_guest g3 "$cfg"; then
@@ -45,7 +108,14 @@ if xlnv_start_guest g3 "$cfg"; then
         xlnv_result live.dom0 "guest not ready"
     fi
 fi
-for g in g1 g2 g3; do
+# --- d. the project's live engine on xen:///system (issue 7): g4 gets a
+# devdax NVDIMM (namespace on NVDIMM 2) by `attach-device --live` while it
+# runs; `detach-device --live --force` takes it away again.
+if [ -n "$CLI_LIVE" ] && [ -x /usr/bin/virt-xen-nvdimm ]; then
+    cli_live_attach_detach
+fi
+for g in g1 g2 g3 g4; do
+    xl domid "$g" >/dev/null 2>&1 || continue
     xlnv_wait_guest_end "$g" "$GUEST_TIMEOUT"
 done
 xlnv_result guests.seconds $(( $(xlnv_now) - start ))

@@ -1,0 +1,36 @@
+#include "libxl/domain_locks.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <cerrno>
+
+#include "libxl/hypervisor_state.h"
+#include "util/error.h"
+#include "util/i18n.h"
+#include "util/strutil.h"
+
+namespace xlnv::libxl {
+
+DomainLock::DomainLock(const std::string &stateDir, const std::string &domain)
+{
+    makeDirectories(stateDir + "/locks");
+    lock_ = FileLock::acquire(stateDir + "/locks/domain-" + domain + ".lock", O_RDWR | O_CREAT, 0, 0);
+}
+
+BackingLock::BackingLock(const std::string &stateDir, const std::string &path)
+{
+    struct stat st;
+    if (stat(path.c_str(), &st) < 0)
+        raiseSystem(errno, _("cannot examine NVDIMM backing '%s'"), path.c_str());
+    // Devices by their device number, files by filesystem and inode.
+    const std::string key = S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)
+        ? strprintf("%u:%u-dev", major(st.st_rdev), minor(st.st_rdev))
+        : strprintf("%u:%u-%llu", major(st.st_dev), minor(st.st_dev),
+                    static_cast<unsigned long long>(st.st_ino));
+    makeDirectories(stateDir + "/locks");
+    lock_ = FileLock::acquire(stateDir + "/locks/backing-" + key + ".lock", O_RDWR | O_CREAT, 0, 0);
+}
+
+} // namespace xlnv::libxl

@@ -1,0 +1,32 @@
+// The live code's locks (docs/live.rst), flock-style OFD locks held for
+// the object's lifetime:
+//   locks/domain-NAME.lock      one operation per domain
+//   locks/backing-DEV-INO.lock  one operation per backing (its inode)
+// Order: domain first, then backings; never the other way round.
+#pragma once
+
+#include <string>
+
+#include "util/filelock.h"
+
+namespace xlnv::libxl {
+
+class DomainLock {
+public:
+    DomainLock(const std::string &stateDir, const std::string &domain);
+
+private:
+    FileLock lock_;
+};
+
+class BackingLock {
+public:
+    // Locks the backing open at `path`; throws SystemError naming it when
+    // it cannot be examined.
+    BackingLock(const std::string &stateDir, const std::string &path);
+
+private:
+    FileLock lock_;
+};
+
+} // namespace xlnv::libxl

@@ -1,0 +1,203 @@
+#include "libxl/domain_status.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "libxl/hypervisor_state.h"
+#include "util/error.h"
+#include "util/i18n.h"
+
+namespace xlnv::libxl {
+
+DeviceStatus *DomainStatus::find(const std::string &alias)
+{
+    for (auto &d : devices)
+        if (d.alias == alias)
+            return &d;
+    return nullptr;
+}
+
+GuestLayout DomainStatus::guestLayout() const
+{
+    GuestLayout layout;
+    layout.kind = kind;
+    layout.window_base = window_base;
+    layout.has_vnuma = has_vnuma;
+    for (const auto &d : devices) {
+        if (!d.in_guest)
+            continue;
+        PlacedNvdimm p;
+        p.name = d.alias;
+        p.slot = d.slot;
+        p.base = d.base;
+        p.size = d.size;
+        p.node = d.node;
+        p.readonly = d.readonly;
+        p.ranges = d.ranges;
+        p.backing.path = d.path;
+        layout.devices.push_back(std::move(p));
+    }
+    std::sort(layout.devices.begin(), layout.devices.end(),
+              [](const PlacedNvdimm &a, const PlacedNvdimm &b) { return a.slot < b.slot; });
+    return layout;
+}
+
+nlohmann::json domainStatusToJson(const DomainStatus &s)
+{
+    nlohmann::json j;
+    j["version"] = 1;
+    j["name"] = s.name;
+    j["uuid"] = s.uuid;
+    j["state"] = s.state;
+    if (s.domid)
+        j["domid"] = *s.domid;
+    j["label_domid"] = s.label_domid;
+    j["kind"] = s.kind == GuestKind::Pvh ? "pvh" : "hvm";
+    j["window_base"] = s.window_base;
+    j["has_vnuma"] = s.has_vnuma;
+    j["acpi_firmware"] = s.acpi_firmware;
+    if (!s.xml.empty())
+        j["xml"] = s.xml;
+    j["devices"] = nlohmann::json::array();
+    for (const auto &d : s.devices) {
+        nlohmann::json dj = {{"alias", d.alias},     {"slot", d.slot},
+                             {"base", d.base},       {"size", d.size},
+                             {"readonly", d.readonly}, {"path", d.path},
+                             {"host_object", d.host_object},
+                             {"steps", {{"labeled", d.labeled}, {"pinned", d.pinned},
+                                        {"granted", d.granted}, {"mapped", d.mapped},
+                                        {"in_guest", d.in_guest}}},
+                             {"created_file", d.created_file}};
+        if (d.node)
+            dj["node"] = *d.node;
+        dj["ranges"] = nlohmann::json::array();
+        for (const auto &r : d.ranges)
+            dj["ranges"].push_back({{"mfn", r.mfn}, {"nr", r.nr}, {"gfn", r.gfn}, {"superpage", r.superpage}});
+        j["devices"].push_back(dj);
+    }
+    if (s.pending) {
+        const auto &p = *s.pending;
+        j["pending"] = {{"op", p.op},           {"alias", p.alias},
+                        {"config", p.config},   {"config_done", p.config_done},
+                        {"may_create", p.may_create}, {"started", p.started}};
+    } else {
+        j["pending"] = nullptr;
+    }
+    return j;
+}
+
+DomainStatus domainStatusFromJson(const nlohmann::json &j, const std::string &origin)
+{
+    try {
+        DomainStatus s;
+        s.name = j.at("name").get<std::string>();
+        s.uuid = j.value("uuid", std::string());
+        s.state = j.value("state", std::string("prepared"));
+        if (j.contains("domid") && !j.at("domid").is_null())
+            s.domid = j.at("domid").get<uint32_t>();
+        s.label_domid = j.value("label_domid", 0u);
+        s.kind = j.value("kind", std::string("hvm")) == "pvh" ? GuestKind::Pvh : GuestKind::Hvm;
+        s.window_base = j.value("window_base", 0ULL);
+        s.has_vnuma = j.value("has_vnuma", false);
+        s.acpi_firmware = j.value("acpi_firmware", std::string());
+        s.xml = j.value("xml", std::string());
+        for (const auto &dj : j.at("devices")) {
+            DeviceStatus d;
+            d.alias = dj.at("alias").get<std::string>();
+            d.slot = dj.at("slot").get<unsigned>();
+            d.base = dj.at("base").get<uint64_t>();
+            d.size = dj.at("size").get<uint64_t>();
+            d.readonly = dj.value("readonly", false);
+            d.path = dj.at("path").get<std::string>();
+            d.host_object = dj.value("host_object", d.path);
+            if (dj.contains("node"))
+                d.node = dj.at("node").get<unsigned>();
+            const auto &st = dj.at("steps");
+            d.labeled = st.value("labeled", false);
+            d.pinned = st.value("pinned", false);
+            d.granted = st.value("granted", false);
+            d.mapped = st.value("mapped", false);
+            d.in_guest = st.value("in_guest", false);
+            d.created_file = dj.value("created_file", false);
+            for (const auto &r : dj.at("ranges"))
+                d.ranges.push_back({r.at("mfn").get<uint64_t>(), r.at("nr").get<uint64_t>(),
+                                    r.at("gfn").get<uint64_t>(), r.value("superpage", false)});
+            s.devices.push_back(std::move(d));
+        }
+        if (j.contains("pending") && !j.at("pending").is_null()) {
+            const auto &pj = j.at("pending");
+            PendingOperation p;
+            p.op = pj.at("op").get<std::string>();
+            p.alias = pj.value("alias", std::string());
+            p.config = pj.value("config", false);
+            p.config_done = pj.value("config_done", false);
+            p.may_create = pj.value("may_create", std::vector<std::string>{});
+            p.started = pj.value("started", false);
+            s.pending = std::move(p);
+        }
+        return s;
+    } catch (const nlohmann::json::exception &e) {
+        raise(ErrorCode::Internal, _("corrupt NVDIMM status '%s': %s"), origin.c_str(), e.what());
+    }
+}
+
+StatusStore::StatusStore(std::string stateDir) : dir_(std::move(stateDir) + "/domains") {}
+
+std::string StatusStore::domainDir(const std::string &name) const
+{
+    return dir_ + "/" + name;
+}
+
+std::string StatusStore::acpiPath(const std::string &name) const
+{
+    return domainDir(name) + "/nvdimm-acpi.bin";
+}
+
+std::optional<DomainStatus> StatusStore::load(const std::string &name) const
+{
+    const std::string path = domainDir(name) + "/status.json";
+    auto text = readFileIfExists(path);
+    if (!text)
+        return std::nullopt;
+    auto j = nlohmann::json::parse(*text, nullptr, false);
+    if (j.is_discarded())
+        raise(ErrorCode::Internal, _("corrupt NVDIMM status '%s'"), path.c_str());
+    return domainStatusFromJson(j, path);
+}
+
+void StatusStore::save(const DomainStatus &status) const
+{
+    makeDirectories(domainDir(status.name));
+    writeFileAtomic(domainDir(status.name) + "/status.json", domainStatusToJson(status).dump(1) + "\n");
+}
+
+void StatusStore::remove(const std::string &name) const
+{
+    unlink(acpiPath(name).c_str());
+    unlink((domainDir(name) + "/status.json").c_str());
+    rmdir(domainDir(name).c_str());
+}
+
+std::vector<std::string> StatusStore::names() const
+{
+    std::vector<std::string> out;
+    DIR *d = opendir(dir_.c_str());
+    if (!d)
+        return out;
+    while (struct dirent *e = readdir(d)) {
+        const std::string n = e->d_name;
+        if (n == "." || n == "..")
+            continue;
+        if (access((dir_ + "/" + n + "/status.json").c_str(), F_OK) == 0)
+            out.push_back(n);
+    }
+    closedir(d);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+} // namespace xlnv::libxl

@@ -1,0 +1,47 @@
+// The backings of one connection's host, for the live code: resolve a
+// device's <source><path> to host ranges (BackingResolver), provision a
+// file backing (create, fill, resolve: what pmem-provision does), name
+// the host object that gets pinned and labeled, and discard a file an
+// attach created when the attach is undone.
+//   real host: util's provisionBacking / resolveBackingPath over the
+//              connection's inventory (libndctl + FIEMAP);
+//   sim://:    the simulated namespaces (SimPmemInventory); files live
+//              under the sim's mount directories, and the image file of
+//              a devdax namespace stands in for /dev/daxX.Y.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "libxl/backing_resolver.h"
+
+namespace xlnv::libxl {
+
+class SimHost;
+class SimPmemInventory;
+
+struct ProvisionedFile {
+    ResolvedBacking resolved;
+    bool created = false;     // this call created the file
+    uint64_t ino = 0;         // inode of a created file (0 otherwise)
+};
+
+class HostBackings : public BackingResolver {
+public:
+    // Read-only: the backing must exist.
+    ResolvedBacking resolve(const conf::NvdimmDef &def) override = 0;
+    // Create a missing file (mode 0600), fill it up to `size` bytes
+    // without touching existing data, resolve it. Devices are resolved
+    // only. A file created here is removed again when this fails.
+    virtual ProvisionedFile provision(const std::string &path, uint64_t size) = 0;
+    // The file or device whose owner, labels and pin stand for `path`.
+    virtual std::string hostObject(const std::string &path) = 0;
+    // Remove a file provision() created (still inode `ino`) and forget it.
+    virtual void discardCreated(const std::string &path, uint64_t ino) noexcept = 0;
+};
+
+std::unique_ptr<HostBackings> makeInventoryBackings(PmemInventory &inventory);
+std::unique_ptr<HostBackings> makeSimBackings(std::shared_ptr<SimHost> host,
+                                              SimPmemInventory &inventory);
+
+} // namespace xlnv::libxl

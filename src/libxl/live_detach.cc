@@ -1,0 +1,192 @@
+// Detach one NVDIMM: live (the guest agrees to release it, then unmap,
+// revoke, unpin, restore labels, update its ACPI data, record) and/or
+// from the persistent definition. A failure in process puts every step
+// back; a killed process is finished from the journal (the guest had
+// already let the device go).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "libxl/domain_locks.h"
+#include "libxl/host_backings.h"
+#include "libxl/hypervisor_state.h"
+#include "libxl/live_engine.h"
+#include "libxl/sim_hypervisor.h"
+#include "util/error.h"
+#include "util/fd.h"
+#include "util/i18n.h"
+#include "util/pmem_pin.h"
+
+namespace xlnv::libxl {
+
+namespace {
+
+long findDevice(const conf::DomainXml &dom, const conf::NvdimmDef *match, const std::string &alias)
+{
+    return match ? findMatchingNvdimm(dom, *match) : dom.findNvdimmByAlias(alias);
+}
+
+[[noreturn]] void notFound(const conf::NvdimmDef *match, const std::string &alias)
+{
+    if (match && match->alias.empty())
+        raise(ErrorCode::OperationFailed, "%s", _("matching memory device was not found"));
+    raise(ErrorCode::OperationFailed, _("no device found with alias %s"),
+          (match ? match->alias : alias).c_str());
+}
+
+} // namespace
+
+std::string NvdimmDriver::Impl::detach(const DomainInfo &info, const conf::NvdimmDef *match,
+                                       const std::string &alias, bool live, bool config, bool force)
+{
+    const std::string &name = info.name;
+    std::string target = alias;
+
+    std::optional<std::string> configBefore;
+    std::optional<std::string> configAfter;
+    if (config) {
+        configBefore = persistentXml(name);
+        if (!configBefore)
+            raise(ErrorCode::OperationInvalid, "%s", _("transient domains do not have any persistent config"));
+        conf::DomainXml pers = conf::DomainXml::parseString(*configBefore, conf::NVDIMM_INACTIVE);
+        long idx = findDevice(pers, match, alias);
+        if (idx < 0 && live && !match) {
+            // Persistent definitions keep no "nvdimmN" aliases: find the
+            // live device's twin by path and size.
+            conf::DomainXml liveDom = conf::DomainXml::parseString(liveXml(info), 0);
+            long li = liveDom.findNvdimmByAlias(alias);
+            if (li >= 0) {
+                conf::NvdimmDef twin = liveDom.nvdimms()[static_cast<size_t>(li)];
+                twin.alias.clear();
+                idx = findMatchingNvdimm(pers, twin);
+            }
+        }
+        if (idx < 0)
+            notFound(match, alias);
+        if (target.empty())
+            target = pers.nvdimms()[static_cast<size_t>(idx)].alias;
+        pers.removeNvdimm(static_cast<size_t>(idx));
+        configAfter = pers.format();
+    }
+
+    if (!live) {
+        liveStep("detach: update the persistent definition");
+        conn.definitions().define(name, *configAfter);
+        if (target.empty() && match)
+            target = match->alias.empty() ? match->path : match->alias;
+        return target;
+    }
+
+    Hypervisor &hv = conn.hypervisor();
+    const uint32_t domid = *info.domid;
+    const std::string liveBefore = liveXml(info);
+    conf::DomainXml work = conf::DomainXml::parseString(liveBefore, 0);
+    long idx = findDevice(work, match, alias);
+    if (idx < 0)
+        notFound(match, alias);
+    target = work.nvdimms()[static_cast<size_t>(idx)].alias;
+    DomainStatus st = loadOrNew(info);
+    if (!st.find(target))
+        raise(ErrorCode::OperationFailed,
+              _("NVDIMM '%s' of domain '%s' was not attached by this host's toolstack; no status to detach it"),
+              target.c_str(), name.c_str());
+    const DomainStatus before = st;
+
+    // The guest must let go first.
+    if (!force) {
+        if (auto *sim = conn.simulated())
+            sim->requestEject(domid, target, options.eject_timeout_ms);
+        else
+            raise(ErrorCode::OperationUnsupported,
+                  _("cannot ask the guest of domain '%s' to release NVDIMM '%s': Xen has no eject "
+                    "notification for NVDIMMs; make sure the guest no longer uses it and detach "
+                    "with --force"),
+                  name.c_str(), target.c_str());
+    }
+
+    std::optional<BackingLock> backingLock;
+    try {
+        UndoStack undo;
+        PendingOperation p;
+        p.op = "detach";
+        p.alias = target;
+        p.config = config;
+        st.pending = p;
+        if (config)
+            writeFileAtomic(store.domainDir(name) + "/config-after.xml", *configAfter);
+        store.save(st);
+        const DeviceStatus dev = *st.find(target);
+        if (access(dev.host_object.c_str(), F_OK) == 0)
+            backingLock.emplace(conn.stateDir(), dev.host_object);
+
+        for (auto it = dev.ranges.rbegin(); it != dev.ranges.rend(); ++it) {
+            const IomemRange r = *it;
+            liveStep("detach: unmap range");
+            hv.unmapMemory(domid, r.gfn, r.mfn, r.nr);
+            undo.push([&hv, domid, r] { hv.mapMemory(domid, r.gfn, r.mfn, r.nr); });
+        }
+        for (auto it = dev.ranges.rbegin(); it != dev.ranges.rend(); ++it) {
+            const IomemRange r = *it;
+            liveStep("detach: revoke iomem permission");
+            hv.revokeIomem(domid, r.mfn, r.nr);
+            undo.push([&hv, domid, r] { hv.grantIomem(domid, r.mfn, r.nr); });
+        }
+
+        liveStep("detach: unpin backing");
+        {
+            UniqueFd fd(open(dev.host_object.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+            if (fd) {
+                releasePinRecord(fd.get(), conn.stateDir(), name);
+                undo.push([this, obj = dev.host_object, name] {
+                    UniqueFd f(open(obj.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+                    if (f)
+                        BackingPin::acquire(f.get(), obj, conn.stateDir(), name).persist();
+                });
+            }
+        }
+
+        liveStep("detach: restore security labels");
+        if (access(dev.host_object.c_str(), F_OK) == 0) {
+            auto sm = securityManager();
+            sm.restoreBackings(domainRef(st), securityPlan(st, liveBefore),
+                               {security::BackingRequest{dev.host_object}}, false);
+            undo.push([this, &st, obj = dev.host_object, liveBefore] {
+                securityManager().labelBackings(domainRef(st), securityPlan(st, liveBefore),
+                                                {security::BackingRequest{obj}});
+            });
+        }
+
+        liveStep("detach: update the guest's ACPI data");
+        st.find(target)->in_guest = false;
+        undo.push([this, &before] {
+            DomainStatus b = before;
+            publishGuest(b);
+        });
+        publishGuest(st);
+
+        liveStep("detach: update the live XML");
+        work.removeNvdimm(static_cast<size_t>(idx));
+        undo.push([this, &st, name, liveBefore] { setLiveXml(name, st, liveBefore); });
+        setLiveXml(name, st, work.format());
+
+        if (config) {
+            liveStep("detach: update the persistent definition");
+            undo.push([this, name, text = *configBefore] { conn.definitions().define(name, text); });
+            conn.definitions().define(name, *configAfter);
+        }
+
+        liveStep("detach: record the status");
+        std::erase_if(st.devices, [&](const DeviceStatus &d) { return d.alias == target; });
+        st.pending.reset();
+        unlink((store.domainDir(name) + "/config-after.xml").c_str());
+        saveOrRemove(st);
+        undo.commit();
+    } catch (...) {
+        unlink((store.domainDir(name) + "/config-after.xml").c_str());
+        saveOrRemove(before);
+        throw;
+    }
+    queueEvent(DeviceEventKind::Removed, name, st.uuid, target);
+    return target;
+}
+
+} // namespace xlnv::libxl

@@ -1,0 +1,312 @@
+// Domain lifecycle as far as NVDIMMs go: prepare (before the domain is
+// created: provision, label, pin, ACPI blob), release (after it is gone),
+// and on the simulated host start (prepare + build the domain from our
+// libxl config, as libxl would) and destroy.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+
+#include "libxl/domain_config.h"
+#include "libxl/domain_locks.h"
+#include "libxl/host_backings.h"
+#include "libxl/hypervisor_state.h"
+#include "libxl/live_engine.h"
+#include "libxl/sim_hypervisor.h"
+#include "security/seclabel_def.h"
+#include "util/error.h"
+#include "util/fd.h"
+#include "util/i18n.h"
+#include "util/pmem_pin.h"
+#include "util/strutil.h"
+
+namespace xlnv::libxl {
+
+namespace {
+
+// Provisions every backing the layout asks for, remembering what it made.
+class ProvisionAll : public BackingResolver {
+public:
+    explicit ProvisionAll(HostBackings &backings) : backings_(backings) {}
+    ResolvedBacking resolve(const conf::NvdimmDef &def) override
+    {
+        auto it = made.find(def.path);
+        if (it == made.end())
+            it = made.emplace(def.path, backings_.provision(def.path, def.size_kib * 1024)).first;
+        return it->second.resolved;
+    }
+    std::map<std::string, ProvisionedFile> made;
+
+private:
+    HostBackings &backings_;
+};
+
+std::string lowerCase(std::string s)
+{
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+} // namespace
+
+PreparedDomain NvdimmDriver::Impl::prepareLocked(conf::DomainXml &dom, const std::string &op,
+                                                 UndoStack &undo, DomainStatus &st)
+{
+    conf::validateDomain(dom);
+    conf::validateXenRules(dom);
+    const std::string name = dom.name();
+    HostBackings &hb = conn.backingResolver();
+
+    st = DomainStatus{};
+    st.name = name;
+    st.uuid = lowerCase(dom.uuid());
+    st.state = "prepared";
+    PendingOperation p;
+    p.op = op;
+    for (const auto &d : dom.nvdimms()) {
+        struct stat sb;
+        if (!d.path.empty() && lstat(d.path.c_str(), &sb) < 0)
+            p.may_create.push_back(d.path);
+        const std::string obj = d.path.empty() ? std::string() : hb.hostObject(d.path);
+        if (UniqueFd probe(obj.empty() ? -1 : open(obj.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)); probe)
+            if (auto holder = pinHolder(probe.get(), conn.stateDir()); holder && holder->owner != name)
+                raise(ErrorCode::OperationInvalid, _("NVDIMM backing '%s' is in use by domain '%s'"),
+                      d.path.c_str(), holder->owner.c_str());
+    }
+    st.pending = p;
+    store.save(st);
+
+    liveStep("prepare: provision backings");
+    ProvisionAll resolver(hb);
+    GuestLayout layout;
+    try {
+        layout = planGuestLayout(dom, resolver);
+    } catch (...) {
+        for (const auto &[path, made] : resolver.made)
+            if (made.created)
+                hb.discardCreated(path, made.ino);
+        throw;
+    }
+    for (const auto &[path, made] : resolver.made)
+        if (made.created)
+            undo.push([&hb, path = path, ino = made.ino] { hb.discardCreated(path, ino); });
+
+    const auto backings = security::parseNvdimmBackings(dom.doc());
+    std::vector<security::BackingRequest> requests;
+    for (const auto &d : layout.devices) {
+        const auto &def = dom.nvdimms()[d.index];
+        const std::string alias = def.alias.empty() ? strprintf("nvdimm%u", d.slot) : def.alias;
+        dom.setNvdimmAlias(d.index, alias);
+        DeviceStatus ds;
+        ds.alias = alias;
+        ds.slot = d.slot;
+        ds.base = d.base;
+        ds.size = d.size;
+        ds.node = d.node;
+        ds.readonly = d.readonly;
+        ds.path = def.path;
+        ds.host_object = hb.hostObject(def.path);
+        ds.ranges = d.ranges;
+        ds.created_file = resolver.made.count(def.path) && resolver.made[def.path].created;
+        ds.labeled = true;
+        st.devices.push_back(ds);
+        security::BackingRequest req{ds.host_object};
+        for (const auto &b : backings)
+            if (b.path == def.path) {
+                req.relabel_dac = b.relabel("dac");
+                req.relabel_selinux = b.relabel("selinux");
+            }
+        requests.push_back(req);
+    }
+    st.kind = layout.kind;
+    st.window_base = layout.window_base;
+    st.has_vnuma = layout.has_vnuma;
+
+    // Backing locks in one order, so two domains never wait on each other.
+    std::vector<std::string> objects;
+    for (const auto &d : st.devices)
+        objects.push_back(d.host_object);
+    std::sort(objects.begin(), objects.end());
+    objects.erase(std::unique(objects.begin(), objects.end()), objects.end());
+    std::vector<std::unique_ptr<BackingLock>> locks;
+    for (const auto &o : objects)
+        locks.push_back(std::make_unique<BackingLock>(conn.stateDir(), o));
+
+    const std::string xml = dom.format();
+    liveStep("prepare: label backings");
+    store.save(st);
+    if (!requests.empty()) {
+        const auto plan = securityPlan(st, xml);
+        securityManager().labelBackings(domainRef(st), plan, requests);
+        undo.push([this, &st, plan, requests] {
+            securityManager().restoreBackings(domainRef(st), plan, requests, true);
+        });
+    }
+
+    for (auto &d : st.devices) {
+        liveStep("prepare: pin backing");
+        d.pinned = true;
+        store.save(st);
+        UniqueFd fd(open(d.host_object.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+        if (!fd)
+            raiseSystem(errno, _("cannot open NVDIMM backing '%s'"), d.host_object.c_str());
+        BackingPin::acquire(fd.get(), d.host_object, conn.stateDir(), name).persist();
+        undo.push([this, obj = d.host_object, name] {
+            UniqueFd f(open(obj.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+            if (f)
+                releasePinRecord(f.get(), conn.stateDir(), name);
+        });
+    }
+
+    liveStep("prepare: write the ACPI blob");
+    for (auto &d : st.devices)
+        d.in_guest = true;
+    undo.push([this, name] { unlink(store.acpiPath(name).c_str()); });
+    publishGuest(st);
+    store.save(st);
+
+    PreparedDomain out;
+    out.name = name;
+    out.xml = xml;
+    out.layout = std::move(layout);
+    out.acpi_firmware_path = st.acpi_firmware;
+    return out;
+}
+
+void NvdimmDriver::Impl::releaseLocked(const std::string &name, bool removeCreated)
+{
+    auto loaded = store.load(name);
+    if (!loaded)
+        return;
+    DomainStatus st = *loaded;
+    if (!st.pending) {
+        PendingOperation p;
+        p.op = "release";
+        st.pending = p;
+        store.save(st);
+    }
+    bool anyLabeled = false;
+    while (!st.devices.empty()) {
+        const DeviceStatus dev = st.devices.back();
+        anyLabeled = anyLabeled || dev.labeled;
+        teardownDevice(st, dev, removeCreated);
+        st.devices.pop_back();
+        store.save(st);
+    }
+    if (anyLabeled) {
+        // The domain is gone: free its MCS pair, if it had one.
+        const auto plan = securityPlan(st, "");
+        securityManager().restoreBackings(domainRef(st), plan, {}, true);
+    }
+    if (auto *sim = conn.simulated())
+        if (auto domid = activeDomid(st))
+            sim->setGuestView(*domid, SimGuestView{});
+    liveStep("release: remove the status");
+    unlink((store.domainDir(name) + "/config-before.xml").c_str());
+    unlink((store.domainDir(name) + "/config-after.xml").c_str());
+    store.remove(name);
+}
+
+DomainInfo NvdimmDriver::Impl::start(const std::string &name, bool paused)
+{
+    SimHypervisor *sim = conn.simulated();
+    if (!sim)
+        raise(ErrorCode::OperationUnsupported,
+              _("domains on %s are started by libxl: use xl create or virsh start, with the hook "
+                "running prepare before and release after"),
+              conn.uri().c_str());
+    DomainInfo info = conn.hypervisor().lookupByName(name);
+    if (info.state != DomainState::Shutoff)
+        raise(ErrorCode::OperationInvalid, "%s", _("domain is already running"));
+    auto xml = conn.definitions().get(name);
+    if (!xml)
+        raise(ErrorCode::NoDomain, _("no domain with matching name '%s'"), name.c_str());
+    // Whatever an earlier run left (its domain is gone) goes first.
+    releaseLocked(name, false);
+
+    conf::DomainXml dom = conf::DomainXml::parseString(*xml, 0);
+    DomainStatus st;
+    try {
+        UndoStack undo;
+        PreparedDomain prepared = prepareLocked(dom, "start", undo, st);
+
+        liveStep("start: create the domain");
+        st.pending->started = true;
+        store.save(st);
+        const uint32_t domid = sim->startDomain(name, paused);
+        undo.push([sim, domid] { sim->destroyDomain(domid); });
+        st.domid = domid;
+        st.state = "running";
+        store.save(st);
+        sim->host().liveDefinitions().define(name, prepared.xml);
+
+        // Exactly what libxl gets from us: iomem ranges + acpi_firmware.
+        DomainConfig cfg;
+        fillBaseConfig(*cfg.get(), dom);
+        fillNvdimmConfig(*cfg.get(), prepared.layout, prepared.acpi_firmware_path);
+        for (auto &d : st.devices)
+            d.granted = d.mapped = true;
+        store.save(st);
+        const libxl_domain_build_info &b = cfg.get()->b_info;
+        for (int i = 0; i < b.num_iomem; i++) {
+            const libxl_iomem_range &r = b.iomem[i];
+            liveStep("start: grant iomem permission");
+            conn.hypervisor().grantIomem(domid, r.start, r.number);
+            liveStep("start: map range");
+            conn.hypervisor().mapMemory(domid, r.gfn, r.start, r.number);
+        }
+
+        liveStep("start: tell the guest");
+        publishGuest(st);
+        st.pending.reset();
+        saveOrRemove(st);
+        undo.commit();
+    } catch (...) {
+        store.remove(name);
+        throw;
+    }
+    return conn.hypervisor().lookupByName(name);
+}
+
+void NvdimmDriver::Impl::destroy(const std::string &name)
+{
+    DomainInfo info = conn.hypervisor().lookupByName(name);
+    if (!info.domid || info.state == DomainState::Shutoff)
+        raise(ErrorCode::OperationInvalid, "%s", _("domain is not running"));
+    SimHypervisor *sim = conn.simulated();
+    if (!sim)
+        raise(ErrorCode::OperationUnsupported,
+              _("domains on %s are destroyed by libxl: use xl destroy or virsh destroy, then release"),
+              conn.uri().c_str());
+    auto st = store.load(name);
+    if (st) {
+        PendingOperation p;
+        p.op = "destroy";
+        st->pending = p;
+        store.save(*st);
+    }
+    try {
+        liveStep("destroy: destroy the domain");
+    } catch (...) {
+        if (st) {
+            st->pending.reset();
+            store.save(*st);
+        }
+        throw;
+    }
+    sim->destroyDomain(*info.domid);
+    // From here on the domain is gone: finish, even after a failure.
+    try {
+        releaseLocked(name, false);
+    } catch (...) {
+        try {
+            releaseLocked(name, false);
+        } catch (...) {
+        }
+        throw;
+    }
+}
+
+} // namespace xlnv::libxl

@@ -1,0 +1,227 @@
+// The public face of the NVDIMM driver: every operation resolves the
+// domain, takes its lock, repairs what a killed process left in its
+// journal, does its work (live_*.cc), and sends its events after the
+// lock is released.
+#include "libxl/nvdimm_driver.h"
+
+#include <unistd.h>
+
+#include "libxl/connection.h"
+#include "libxl/domain_locks.h"
+#include "libxl/live_engine.h"
+#include "libxl/sim_hypervisor.h"
+#include "util/config.h"
+#include "util/error.h"
+#include "util/i18n.h"
+#include "util/log.h"
+
+namespace xlnv::libxl {
+
+namespace {
+
+// Sends the queued events when the operation is over, locks released
+// (declared before the lock, so destroyed after it).
+struct EventFlush {
+    NvdimmDriver::Impl &impl;
+    ~EventFlush() { impl.flushEvents(); }
+};
+
+bool isActive(const DomainInfo &info)
+{
+    return info.domid && info.state != DomainState::Shutoff;
+}
+
+// virsh's flag rules (virDomainObjUpdateModificationImpact).
+void resolveImpact(unsigned flags, const DomainInfo &info, bool persistent, bool &live, bool &config)
+{
+    live = flags & kAffectLive;
+    config = flags & kAffectConfig;
+    if (!live && !config) {
+        live = isActive(info);
+        config = !live;
+    }
+    if (live && !isActive(info))
+        raise(ErrorCode::OperationInvalid, "%s", _("domain is not running"));
+    if (config && !persistent)
+        raise(ErrorCode::OperationInvalid, "%s", _("transient domains do not have any persistent config"));
+}
+
+} // namespace
+
+unsigned persistentFlags(bool domainActive)
+{
+    return kAffectConfig | (domainActive ? kAffectLive : 0u);
+}
+
+DriverOptions driverOptionsFromConfig(const Config &config)
+{
+    DriverOptions o;
+    o.eject_timeout_ms = static_cast<unsigned>(config.getUInt("hypervisor", "eject_timeout_ms", o.eject_timeout_ms));
+    return o;
+}
+
+NvdimmDriver::NvdimmDriver(Connection &conn, DriverOptions options)
+    : conn_(conn), impl_(std::make_unique<Impl>(conn, options))
+{
+}
+
+NvdimmDriver::~NvdimmDriver() = default;
+
+std::string NvdimmDriver::define(const std::string &xml)
+{
+    conf::DomainXml dom = conf::DomainXml::parseString(xml, conf::NVDIMM_INACTIVE);
+    conf::validateDomain(dom);
+    conf::validateXenRules(dom);
+    const std::string name = dom.name();
+    DomainLock lock(conn_.stateDir(), name);
+    conn_.definitions().define(name, dom.format());
+    return name;
+}
+
+void NvdimmDriver::undefine(const std::string &domain)
+{
+    DomainInfo info = lookupDomain(conn_.hypervisor(), domain);
+    DomainLock lock(conn_.stateDir(), info.name);
+    if (!conn_.definitions().get(info.name))
+        raise(ErrorCode::OperationInvalid, "%s", _("cannot undefine transient domain"));
+    // A running domain keeps running, as a transient one.
+    conn_.definitions().undefine(info.name);
+}
+
+std::string NvdimmDriver::dumpXml(const std::string &domain, bool inactive)
+{
+    DomainInfo info = lookupDomain(conn_.hypervisor(), domain);
+    EventFlush flush{*impl_};
+    DomainLock lock(conn_.stateDir(), info.name);
+    impl_->recover(info.name);
+    if (!inactive && isActive(info)) {
+        conf::DomainXml dom = conf::DomainXml::parseString(impl_->liveXml(info), 0);
+        return dom.format();
+    }
+    auto xml = conn_.definitions().get(info.name);
+    if (!xml) {
+        if (isActive(info))
+            return conf::DomainXml::parseString(impl_->liveXml(info), 0).format();
+        raise(ErrorCode::NoDomain, _("no domain with matching name '%s'"), info.name.c_str());
+    }
+    return conf::DomainXml::parseString(*xml, conf::NVDIMM_INACTIVE).format();
+}
+
+PreparedDomain NvdimmDriver::prepare(const std::string &domainXml)
+{
+    conf::DomainXml dom = conf::DomainXml::parseString(domainXml, 0);
+    const std::string name = dom.name();
+    EventFlush flush{*impl_};
+    DomainLock lock(conn_.stateDir(), name);
+    impl_->recover(name);
+    if (auto st = impl_->store.load(name); st && st->domid && impl_->activeDomid(*st))
+        raise(ErrorCode::OperationInvalid, _("domain '%s' is already running"), name.c_str());
+    impl_->releaseLocked(name, false);   // prepare twice: the second wins
+    DomainStatus st;
+    try {
+        UndoStack undo;
+        PreparedDomain out = impl_->prepareLocked(dom, "prepare", undo, st);
+        liveStep("prepare: record the status");
+        st.pending.reset();
+        impl_->saveOrRemove(st);
+        undo.commit();
+        return out;
+    } catch (...) {
+        impl_->store.remove(name);
+        throw;
+    }
+}
+
+void NvdimmDriver::release(const std::string &domain)
+{
+    EventFlush flush{*impl_};
+    DomainLock lock(conn_.stateDir(), domain);
+    impl_->recover(domain);
+    impl_->releaseLocked(domain, false);
+}
+
+DomainInfo NvdimmDriver::start(const std::string &domain, bool paused)
+{
+    DomainInfo info = lookupDomain(conn_.hypervisor(), domain);
+    EventFlush flush{*impl_};
+    DomainLock lock(conn_.stateDir(), info.name);
+    impl_->recover(info.name);
+    return impl_->start(info.name, paused);
+}
+
+void NvdimmDriver::destroy(const std::string &domain)
+{
+    DomainInfo info = lookupDomain(conn_.hypervisor(), domain);
+    EventFlush flush{*impl_};
+    DomainLock lock(conn_.stateDir(), info.name);
+    impl_->recover(info.name);
+    impl_->destroy(info.name);
+}
+
+std::string NvdimmDriver::attachDevice(const std::string &domain, const std::string &deviceXml,
+                                       unsigned flags)
+{
+    DomainInfo info = lookupDomain(conn_.hypervisor(), domain);
+    EventFlush flush{*impl_};
+    DomainLock lock(conn_.stateDir(), info.name);
+    impl_->recover(info.name);
+    info = conn_.hypervisor().lookupByName(info.name);   // as it is now, under the lock
+    bool live = false, config = false;
+    resolveImpact(flags, info, conn_.definitions().get(info.name).has_value(), live, config);
+    return impl_->attach(info, deviceXml, live, config);
+}
+
+std::string NvdimmDriver::detachDevice(const std::string &domain, const std::string &deviceXml,
+                                       unsigned flags, bool force)
+{
+    conf::NvdimmDef match = conf::parseNvdimmString(deviceXml, conf::NVDIMM_INACTIVE, "device XML");
+    DomainInfo info = lookupDomain(conn_.hypervisor(), domain);
+    EventFlush flush{*impl_};
+    DomainLock lock(conn_.stateDir(), info.name);
+    impl_->recover(info.name);
+    info = conn_.hypervisor().lookupByName(info.name);
+    bool live = false, config = false;
+    resolveImpact(flags, info, conn_.definitions().get(info.name).has_value(), live, config);
+    return impl_->detach(info, &match, "", live, config, force);
+}
+
+std::string NvdimmDriver::detachDeviceAlias(const std::string &domain, const std::string &alias,
+                                            unsigned flags, bool force)
+{
+    DomainInfo info = lookupDomain(conn_.hypervisor(), domain);
+    EventFlush flush{*impl_};
+    DomainLock lock(conn_.stateDir(), info.name);
+    impl_->recover(info.name);
+    info = conn_.hypervisor().lookupByName(info.name);
+    bool live = false, config = false;
+    resolveImpact(flags, info, conn_.definitions().get(info.name).has_value(), live, config);
+    return impl_->detach(info, nullptr, alias, live, config, force);
+}
+
+std::vector<std::string> NvdimmDriver::recoverAll()
+{
+    std::vector<std::string> repaired;
+    EventFlush flush{*impl_};
+    for (const auto &name : impl_->store.names()) {
+        DomainLock lock(conn_.stateDir(), name);
+        if (impl_->recover(name))
+            repaired.push_back(name);
+    }
+    return repaired;
+}
+
+int NvdimmDriver::addEventCallback(EventCallback cb)
+{
+    std::lock_guard<std::mutex> guard(impl_->callbackLock);
+    const int id = impl_->nextCallbackId++;
+    impl_->callbacks[id] = std::move(cb);
+    return id;
+}
+
+void NvdimmDriver::removeEventCallback(int id)
+{
+    std::lock_guard<std::mutex> guard(impl_->callbackLock);
+    impl_->callbacks.erase(id);
+}
+
+} // namespace xlnv::libxl

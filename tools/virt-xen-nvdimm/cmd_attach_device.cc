@@ -1,0 +1,42 @@
+// attach-device DOMAIN FILE [--live] [--config] [--persistent] [--current]:
+// attach one <memory model='nvdimm'> device.
+#include <cstdio>
+
+#include "command.h"
+#include "driver_util.h"
+#include "modify_flags.h"
+#include "util/i18n.h"
+
+namespace xlnv::cli {
+
+namespace {
+
+struct AttachOptions {
+    std::string domain;
+    std::string file;
+    ModifyOptions modify;
+};
+
+const CommandRegistrar registrar({
+    "attach-device",
+    N_("attach device from an XML file"),
+    200,
+    [](CLI::App &sub) -> CommandRunner {
+        auto opts = std::make_shared<AttachOptions>();
+        sub.add_option("DOMAIN", opts->domain, _("domain name, id or uuid"))->required();
+        sub.add_option("FILE", opts->file, _("XML file ('-' for standard input)"))->required();
+        addModifyFlags(sub, opts->modify);
+        return [opts](Context &ctx) {
+            const std::string xml = readInputFile(opts->file);
+            auto s = openDriver(ctx);
+            const unsigned flags = resolveModifyFlags(opts->modify, *s.conn, opts->domain);
+            s.driver->attachDevice(opts->domain, xml, flags);
+            std::printf("%s\n", _("Device attached successfully"));
+            return 0;
+        };
+    },
+});
+
+} // namespace
+
+} // namespace xlnv::cli

@@ -1,0 +1,36 @@
+// start DOMAIN [--paused]: start a defined domain with its NVDIMMs.
+#include <cstdio>
+
+#include "command.h"
+#include "driver_util.h"
+#include "util/i18n.h"
+
+namespace xlnv::cli {
+
+namespace {
+
+struct StartOptions {
+    std::string domain;
+    bool paused = false;
+};
+
+const CommandRegistrar registrar({
+    "start",
+    N_("start a (previously defined) inactive domain"),
+    120,
+    [](CLI::App &sub) -> CommandRunner {
+        auto opts = std::make_shared<StartOptions>();
+        sub.add_option("DOMAIN", opts->domain, _("name of the inactive domain"))->required();
+        sub.add_flag("--paused", opts->paused, _("leave the guest paused after creation"));
+        return [opts](Context &ctx) {
+            auto s = openDriver(ctx);
+            const libxl::DomainInfo info = s.driver->start(opts->domain, opts->paused);
+            std::printf(_("Domain '%s' started\n"), info.name.c_str());
+            return 0;
+        };
+    },
+});
+
+} // namespace
+
+} // namespace xlnv::cli

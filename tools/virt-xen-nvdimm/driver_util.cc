@@ -1,0 +1,17 @@
+#include "driver_util.h"
+
+#include "connection_util.h"
+#include "util/config.h"
+
+namespace xlnv::cli {
+
+DriverSession openDriver(const Context &ctx)
+{
+    const libxl::DriverOptions options = libxl::driverOptionsFromConfig(Config::load());
+    DriverSession session;
+    session.conn = openConnection(ctx);
+    session.driver = std::make_unique<libxl::NvdimmDriver>(*session.conn, options);
+    return session;
+}
+
+} // namespace xlnv::cli

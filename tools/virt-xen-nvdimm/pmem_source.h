@@ -1,0 +1,29 @@
+// Which host the pmem-* commands look at. A fixture
+// (LIBXL_NVDIMM_PMEM_FIXTURE) wins; a connection named with -c (or
+// LIBXL_NVDIMM_DEFAULT_URI) gives its own host's namespaces, e.g. the
+// simulated host's /dev/dax0.0 and DAX mount on sim:///default; without
+// one they look at this machine's persistent memory (libndctl), as they
+// are host tools first.
+#pragma once
+
+#include <memory>
+
+#include "command.h"
+#include "libxl/connection.h"
+#include "util/pmem.h"
+
+namespace xlnv::cli {
+
+class PmemSource {
+public:
+    // `sub` is the command; its parent holds the global -c option.
+    static std::function<PmemSource(const Context &)> forCommand(CLI::App &sub);
+
+    PmemInventory &inventory() { return own_ ? *own_ : conn_->inventory(); }
+
+private:
+    std::unique_ptr<libxl::Connection> conn_;
+    std::unique_ptr<PmemInventory> own_;
+};
+
+} // namespace xlnv::cli
