@@ -4,6 +4,7 @@
 
 #include "util/error.h"
 #include "util/i18n.h"
+#include "util/log.h"
 #include "util/strutil.h"
 
 namespace xlnv::conf {
@@ -115,9 +116,11 @@ void validateXenRules(const DomainXml &dom)
 
     const std::string first = nvdimmDisplayName(devs.front());
     const std::string osType = dom.osType();
-    // PVH is accepted; its warning (no NFIT) comes from the guest layout,
-    // which knows the guest address range (one warning, not two).
-    if (osType != "hvm" && osType != "xenpvh") {
+    if (osType == "xenpvh") {
+        xlnv::warn(_("NVDIMM device '%s': a PVH guest (os type 'xenpvh') gets the memory mapping "
+                     "but no ACPI tables (NFIT), so it cannot find the device by itself"),
+                   first.c_str());
+    } else if (osType != "hvm") {
         raise(ErrorCode::ConfigUnsupported,
               _("NVDIMM device '%s' needs an HVM guest (os type 'hvm'), not os type '%s'"),
               first.c_str(), osType.c_str());

@@ -180,12 +180,11 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             st.domid = domid;
             st.state = "running";
             st.pending->alias = alias;
+            ds.labeled = true;   // the intent of the next step, saved with the device
             st.devices.push_back(ds);
-            store.save(st);
             auto self = [&st, alias]() -> DeviceStatus & { return *st.find(alias); };
 
             liveStep("attach: label backing");
-            self().labeled = true;
             store.save(st);
             {
                 auto sm = securityManager();
@@ -230,17 +229,16 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
 
             liveStep("attach: update the guest's ACPI data");
             self().in_guest = true;
+            store.save(st);
             undo.push([this, &before] {
                 DomainStatus b = *before;
                 publishGuest(b);
             });
             publishGuest(st);
-            store.save(st);
 
             liveStep("attach: update the live XML");
             undo.push([this, &st, name, liveBefore] { setLiveXml(name, st, liveBefore); });
             setLiveXml(name, st, work.format());
-            store.save(st);
         }
 
         if (config) {

@@ -49,7 +49,7 @@ std::string NvdimmDriver::Impl::detach(const DomainInfo &info, const conf::Nvdim
             raise(ErrorCode::OperationInvalid, "%s", _("transient domains do not have any persistent config"));
         conf::DomainXml pers = conf::DomainXml::parseString(*configBefore, conf::NVDIMM_INACTIVE);
         long idx = findDevice(pers, match, alias);
-        if (idx < 0 && live && !match) {
+        if (idx < 0 && !match && info.domid) {
             // Persistent definitions keep no "nvdimmN" aliases: find the
             // live device's twin by path and size.
             conf::DomainXml liveDom = conf::DomainXml::parseString(liveXml(info), 0);

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include "subprocess.h"
@@ -147,7 +148,7 @@ TEST_F(InstalledCApi, CProgramRunsTheMainFlowsOnTheSimulatedHost)
     const fs::path dir = root_ / "capi-run";
     fs::create_directories(dir / "work");
     const fs::path exe = dir / "capi-test";
-    const fs::path source = fs::path(envOr("abs_srcdir")) / "capi_test.c";
+    const fs::path source = envOr("CAPI_TEST_SOURCE");
     const ProcessResult cc = compileC(source, exe);
     ASSERT_EQ(cc.status, 0) << "compiling " << source << " against the installed files failed:\n"
                             << cc.spawnError << cc.out << cc.err;
@@ -162,6 +163,7 @@ TEST_F(InstalledCApi, CProgramRunsTheMainFlowsOnTheSimulatedHost)
                                          {{"LD_LIBRARY_PATH", libdir().string()},
                                           {"LIBXL_NVDIMM_STATE_DIR", ""},
                                           {"LIBXL_NVDIMM_DEFAULT_URI", ""}});
+    std::cout << "[          ] capi-test: " << run.out;
     if (run.status == 77)
         GTEST_SKIP() << run.out << run.err;
     EXPECT_EQ(run.status, 0) << run.spawnError << run.out << run.err;

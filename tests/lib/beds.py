@@ -115,7 +115,12 @@ def kernel_image(ver):
 # CPU model for Xen under TCG: +svm,+npt give HVM/PVH with HAP; -monitor
 # keeps Xen's idle loop off MWAIT; -smap,-smep keep the PV dom0 alive;
 # -rdtscp because QEMU's SVM has no next-RIP save and Xen cannot emulate it.
-XEN_QEMU_CPU = "EPYC,+svm,+npt,-monitor,-smap,-smep,-rdtscp"
+# No XSAVE/AVX: with them dom0's user space saw corrupted computations
+# under nested TCG (random segfaults in busybox and xl, "unable to XZ
+# decompress kernel" from xl create), Xen then switches vector state with
+# XSAVE/XRSTOR (issue 3); without them it uses FXSAVE/FXRSTOR.
+XEN_QEMU_CPU = ("EPYC,+svm,+npt,-monitor,-smap,-smep,-rdtscp,"
+                "-xsave,-xsaveopt,-xgetbv1,-avx,-avx2,-fma,-f16c")
 XEN_QEMU_SMP = 2
 XEN_QEMU_MEMORY = "2G,slots=4,maxmem=16G"
 # asid=0: QEMU's SVM does not flush on ASID change, so without it a

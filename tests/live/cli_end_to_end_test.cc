@@ -344,4 +344,34 @@ TEST(CliPmemList, ConnectionShowsTheSimulatedNamespaces)
     EXPECT_TRUE(fsdax) << r.out;
 }
 
+TEST(CliPmemList, ExtentsOfTheSimDevdaxStartAtItsDataSpa)
+{
+    SimHostDir host;
+    const CliResult r = host.cli({"pmem-extents", "/dev/dax0.0", "--size", "1G", "--json"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["size"], kGiB);
+    ASSERT_EQ(j["extents"].size(), 1u) << r.out;
+    EXPECT_EQ(j["extents"][0]["spa"], 0x10000200000ull);
+    EXPECT_EQ(j["extents"][0]["length"], kGiB);
+    EXPECT_EQ(j["superpage"], true);
+}
+
+TEST(CliPmemList, ProvisionCreatesAFileOnTheSimMountThatAttachReuses)
+{
+    SimHostDir host;
+    const std::string img = host.fsdaxMount() + "/provisioned.img";
+    CliResult r = host.cli({"pmem-provision", img, "--size", "64M", "--json"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["created"], true);
+    EXPECT_EQ(j["size"], 64 * kMiB);
+    EXPECT_EQ(std::filesystem::file_size(img), 64 * kMiB);
+    r = host.cli({"pmem-provision", img, "--size", "64M", "--json"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["created"], false);
+    expectAttached(host.cli({"attach-device", "demo", host.file("d.xml", nvdimmXml({.path = img, .size_mib = 64}))}));
+    EXPECT_EQ(host.stats()["domains"]["demo"]["mapped_bytes"], 64 * kMiB);
+}
+
 } // namespace

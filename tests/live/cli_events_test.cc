@@ -12,19 +12,22 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// The follower takes the events file's end offset when it starts; give
-// it time to get there on a loaded machine before anything happens.
-void letFollowerStart() { std::this_thread::sleep_for(1500ms); }
+// The follower takes the events file's end offset when it starts, then
+// polls: nothing may happen before it gets there.
+void letFollowerStart(const CliProcess &follower)
+{
+    ASSERT_TRUE(follower.waitUntilPolling()) << "`event` never started waiting";
+}
 
 TEST(CliEvent, LoopSeesAddedThenRemovedAndCountsThem)
 {
     SimHostDir host;
     auto follower = host.spawn({"event", "--domain", "demo", "--loop", "--timeout", "20"});
-    letFollowerStart();
+    letFollowerStart(*follower);
     const auto dev = host.file("dev.xml", nvdimmXml({.size_mib = 256}));
     ASSERT_EQ(host.cli({"attach-device", "demo", dev, "--live"}).status, 0);
     ASSERT_EQ(host.cli({"detach-device-alias", "demo", "nvdimm0", "--live"}).status, 0);
-    std::this_thread::sleep_for(500ms);
+    EXPECT_TRUE(follower->waitForLines(2));
     follower->signal(SIGINT);
     const CliResult r = follower->wait();
     EXPECT_EQ(r.status, 0) << r.err;
@@ -39,7 +42,7 @@ TEST(CliEvent, WithoutLoopStopsAfterTheFirstEvent)
 {
     SimHostDir host;
     auto follower = host.spawn({"event", "--timeout", "20"});
-    letFollowerStart();
+    letFollowerStart(*follower);
     ASSERT_EQ(host.cli({"attach-device", "demo", host.file("a.xml", nvdimmXml({.size_mib = 256}))}).status, 0);
     const CliResult r = follower->wait();
     EXPECT_EQ(r.status, 0) << r.err;
@@ -63,11 +66,13 @@ TEST(CliEvent, FiltersByEventTypeAndDomain)
     SimHostDir host;
     auto removedOnly = host.spawn({"event", "--event", "device-removed", "--loop", "--timeout", "20"});
     auto demo2Only = host.spawn({"event", "--domain", "demo2", "--loop", "--timeout", "20"});
-    letFollowerStart();
+    letFollowerStart(*removedOnly);
+    letFollowerStart(*demo2Only);
     const auto dev = host.file("dev.xml", nvdimmXml({.size_mib = 256}));
     ASSERT_EQ(host.cli({"attach-device", "demo", dev}).status, 0);
     ASSERT_EQ(host.cli({"detach-device", "demo", dev}).status, 0);
-    std::this_thread::sleep_for(500ms);
+    EXPECT_TRUE(removedOnly->waitForLines(1));
+    std::this_thread::sleep_for(200ms);   // demo2Only must stay silent: give it the chance not to
     removedOnly->signal(SIGINT);
     demo2Only->signal(SIGINT);
     const CliResult removed = removedOnly->wait();
@@ -83,7 +88,7 @@ TEST(CliEvent, SeesEventsOfConcurrentAttaches)
 {
     SimHostDir host;
     auto follower = host.spawn({"event", "--event", "device-added", "--loop", "--timeout", "30"});
-    letFollowerStart();
+    letFollowerStart(*follower);
     const std::string mount = host.fsdaxMount();
     std::vector<std::unique_ptr<CliProcess>> attaches;
     for (int i = 0; i < 3; ++i)
@@ -93,7 +98,7 @@ TEST(CliEvent, SeesEventsOfConcurrentAttaches)
                                                             .size_mib = 16}))}));
     for (auto &a : attaches)
         EXPECT_EQ(a->wait().status, 0);
-    std::this_thread::sleep_for(500ms);
+    EXPECT_TRUE(follower->waitForLines(3));
     follower->signal(SIGINT);
     const CliResult r = follower->wait();
     for (const char *alias : {"nvdimm0", "nvdimm1", "nvdimm2"})

@@ -5,10 +5,12 @@
 #pragma once
 
 #include <fcntl.h>
+#include <algorithm>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +18,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -126,6 +129,33 @@ public:
     CliProcess &operator=(const CliProcess &) = delete;
 
     pid_t pid() const { return pid_; }
+
+    // Waits (up to 20 s) until the process has printed `lines` lines.
+    bool waitForLines(size_t lines) const
+    {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (std::chrono::steady_clock::now() < deadline) {
+            const std::string out = readText(outPath_);
+            if (static_cast<size_t>(std::count(out.begin(), out.end(), '\n')) >= lines)
+                return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return false;
+    }
+
+    // Waits (up to `limit`) until the process sleeps in poll(2): for
+    // `event`, that it has taken the events file's end and follows it.
+    bool waitUntilPolling(std::chrono::milliseconds limit = std::chrono::seconds(20)) const
+    {
+        const auto deadline = std::chrono::steady_clock::now() + limit;
+        const std::string wchan = "/proc/" + std::to_string(pid_) + "/wchan";
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (readText(wchan).find("poll") != std::string::npos)
+                return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return false;
+    }
     void signal(int sig) const { kill(pid_, sig); }
 
     CliResult wait()

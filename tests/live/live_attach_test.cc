@@ -276,3 +276,13 @@ TEST(LiveAttach, GuestThatIgnoresTheEjectTimesOut)
             << e.message();
     }
 }
+
+TEST(LiveAttach, ConfigOnlyDetachByAliasOfARunningDomainKeepsTheLiveDevice)
+{
+    LiveHost host;
+    host.driver().attachDevice("demo", test::devdaxXml("64", "MiB"), persistentFlags(true));
+    host.driver().detachDeviceAlias("demo", "nvdimm0", kAffectConfig, false);
+    EXPECT_EQ(host.driver().dumpXml("demo", true).find("model='nvdimm'"), std::string::npos);
+    EXPECT_NE(host.driver().dumpXml("demo", false).find("<alias name='nvdimm0'/>"), std::string::npos);
+    EXPECT_EQ(statsFor(host.conn().simulated()->stats(), "demo")->mapped_bytes, 64u << 20);
+}

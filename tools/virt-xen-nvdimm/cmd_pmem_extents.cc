@@ -2,12 +2,15 @@
 // physical ranges (SPA) of a backing, as a guest mapping would use them.
 #include "command.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
 
 #include "pmem_output.h"
 #include "pmem_source.h"
+#include "conf/nvdimm_conf.h"
+#include "util/error.h"
 #include "util/bytesize.h"
 #include "util/i18n.h"
 #include "util/pmem_backing.h"
@@ -23,10 +26,37 @@ struct ExtentsArgs {
     bool json = false;
 };
 
+// The first `size` bytes (0: all) of a backing the connection resolves.
+ResolvedBacking resolveOnConnection(libxl::HostBackings &backings, const std::string &path, uint64_t size)
+{
+    conf::NvdimmDef def;
+    def.path = path;
+    ResolvedBacking backing = backings.resolve(def);
+    if (size == 0)
+        return backing;
+    if (size > backing.size)
+        raise(ErrorCode::OperationInvalid, _("backing '%s' has %llu bytes, fewer than the %llu asked for"),
+              path.c_str(), static_cast<unsigned long long>(backing.size),
+              static_cast<unsigned long long>(size));
+    std::vector<Extent> kept;
+    for (const auto &e : backing.extents) {
+        if (e.offset >= size)
+            break;
+        Extent part = e;
+        part.length = std::min(e.length, size - e.offset);
+        kept.push_back(part);
+    }
+    backing.extents = std::move(kept);
+    backing.size = size;
+    return backing;
+}
+
 int runPmemExtents(const ExtentsArgs &args, PmemSource source)
 {
     const uint64_t size = args.size.empty() ? 0 : parseByteSize(args.size, "--size");
-    ResolvedBacking backing = resolveBackingPath(source.inventory(), args.path, size, args.roots);
+    ResolvedBacking backing = source.connectionBackings()
+        ? resolveOnConnection(*source.connectionBackings(), args.path, size)
+        : resolveBackingPath(source.inventory(), args.path, size, args.roots);
     if (args.json)
         std::printf("%s\n", resolvedBackingToJson(backing).dump(2).c_str());
     else

@@ -28,9 +28,32 @@ struct ProvisionArgs {
     bool json = false;
 };
 
+// On a connection's own host (a simulated one): provisioned in its
+// namespaces, the way attach-device provisions.
+int runOnConnection(const ProvisionArgs &args, uint64_t size, libxl::HostBackings &backings)
+{
+    const libxl::ProvisionedFile result = backings.provision(args.path, size);
+    if (args.json) {
+        nlohmann::json j = resolvedBackingToJson(result.resolved);
+        j["created"] = result.created;
+        j["kind"] = backingKindName(result.resolved.kind);
+        j["namespace"] = result.resolved.namespace_dev;
+        std::printf("%s\n", j.dump(2).c_str());
+        return 0;
+    }
+    std::printf(_("Backing '%s' (%s, namespace %s): %s, %zu extent(s)\n"),
+                result.resolved.path.c_str(), backingKindName(result.resolved.kind),
+                result.resolved.namespace_dev.c_str(),
+                result.created ? _("created") : _("existing"), result.resolved.extents.size());
+    printExtentsTable(result.resolved);
+    return 0;
+}
+
 int runPmemProvision(const ProvisionArgs &args, PmemSource source)
 {
     const uint64_t size = parseByteSize(args.size, "--size");
+    if (libxl::HostBackings *backings = source.connectionBackings())
+        return runOnConnection(args, size, *backings);
     ProgressFn progress;
     const bool tty = isatty(STDERR_FILENO);
     if (tty)

@@ -10,6 +10,7 @@
 
 #include "command.h"
 #include "libxl/connection.h"
+#include "libxl/host_backings.h"
 #include "util/pmem.h"
 
 namespace xlnv::cli {
@@ -20,6 +21,10 @@ public:
     static std::function<PmemSource(const Context &)> forCommand(CLI::App &sub);
 
     PmemInventory &inventory() { return own_ ? *own_ : conn_->inventory(); }
+    // The connection's own backings (a simulated host resolves and
+    // provisions inside its namespaces), or null when the commands use
+    // this machine's (util's resolveBackingPath / provisionBacking).
+    libxl::HostBackings *connectionBackings() { return conn_ ? &conn_->backingResolver() : nullptr; }
 
 private:
     std::unique_ptr<libxl::Connection> conn_;

@@ -56,9 +56,22 @@ xlnv_make_devdax() {            # PREFIX SPA
     [ -n "$XLNV_DAX" ]
 }
 
-# The project's CLI on the real host, its state under /tmp.
+# The project's CLI on the real host, its state under /tmp.  Domains that
+# `xl create` started have no maxMemory: the default (4 TiB) would put the
+# NVDIMM window above 4 TiB, beyond the 40 physical address bits a guest
+# has under QEMU TCG; 1 GiB puts it at 37 GiB.
 xlnv_cli() {
-    LIBXL_NVDIMM_STATE_DIR=/tmp/xlnv-state virt-xen-nvdimm -c xen:///system "$@"
+    [ -f /tmp/xlnv-cli.conf ] || printf '%s\n' '[hypervisor]' \
+        'default_memory_slots = 4' 'default_max_memory_kib = 1048576' > /tmp/xlnv-cli.conf
+    LIBXL_NVDIMM_CONFIG=/tmp/xlnv-cli.conf LIBXL_NVDIMM_STATE_DIR=/tmp/xlnv-state \
+        virt-xen-nvdimm -c xen:///system "$@"
+}
+
+# `xl list` as "ID:NAME" pairs of the domains that run (or are paused):
+# a guest that powered off stays listed by xl until destroyed (no
+# monitoring process with `xl create -e`), `list` shows running domains.
+xlnv_xl_list_running() {
+    xl list | awk 'NR > 1 && $5 !~ /[sd]/ { print $2 ":" $1 }' | sort | tr '\n' ' '
 }
 
 xlnv_oneline() {                # FILE: its lines joined by " | "

@@ -16,7 +16,7 @@ cli_live_attach_detach() {
     xlnv_cli list > /tmp/cli-list.txt 2>&1
     xlnv_result live_cli.list_rc "$?"
     xlnv_result live_cli.list "$(awk 'NR > 2 && NF >= 2 { print $1 ":" $2 }' /tmp/cli-list.txt | sort | tr '\n' ' ')"
-    xlnv_result live_cli.xl_list "$(xl list | awk 'NR > 1 { print $2 ":" $1 }' | sort | tr '\n' ' ')"
+    xlnv_result live_cli.xl_list "$(xlnv_xl_list_running)"
     if ! xlnv_dom0_xs_wait "$domid" data/xlnv-state ready "$GUEST_TIMEOUT"; then
         xlnv_result live_cli.dom0 "guest not ready"
         return
@@ -60,7 +60,7 @@ XML
     xenstore-write "/local/domain/$domid/data/xlnv-go" unmapped
     xlnv_cli list > /tmp/cli-list2.txt 2>&1
     xlnv_result live_cli.list_after "$(awk 'NR > 2 && NF >= 2 { print $1 ":" $2 }' /tmp/cli-list2.txt | sort | tr '\n' ' ')"
-    xlnv_result live_cli.xl_list_after "$(xl list | awk 'NR > 1 { print $2 ":" $1 }' | sort | tr '\n' ' ')"
+    xlnv_result live_cli.xl_list_after "$(xlnv_xl_list_running)"
 }
 
 # --- a. dom0 is up ----------------------------------------------------------
