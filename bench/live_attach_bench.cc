@@ -121,7 +121,7 @@ void run(const char *label, const std::string &uri, const std::string &stateDir,
 // Each case in its own process, so its peak RSS is its own.
 void runIsolated(const char *label, const std::string &uri, uint64_t sizeGiB, uint64_t targetCalls)
 {
-    char tmpl[] = "/tmp/xlnv-live-bench-XXXXXX";
+    char tmpl[] = "/tmp/xlnv-bench-live-XXXXXX";
     if (!mkdtemp(tmpl)) {
         std::perror("mkdtemp");
         std::exit(1);
@@ -156,7 +156,7 @@ int main()
     runIsolated("aligned (sim:///default)", "sim:///default", sizeGiB, frames / 512 / 64);
 
     // A namespace one page past 2 MiB alignment: every entry is 4 KiB.
-    char hostDir[] = "/tmp/xlnv-live-bench-host-XXXXXX";
+    char hostDir[] = "/tmp/xlnv-bench-live-host-XXXXXX";
     if (!mkdtemp(hostDir))
         return 1;
     const std::string hostFile = std::string(hostDir) + "/host.xml";

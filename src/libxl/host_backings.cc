@@ -50,6 +50,7 @@ public:
     }
 
     std::string hostObject(const std::string &path) override { return path; }
+    PinKind pinKind(const std::string &) override { return PinKind::Auto; }
 
     void discardCreated(const std::string &path, uint64_t ino) noexcept override
     {
@@ -119,6 +120,11 @@ public:
             if (d.ns.mode == PmemMode::Devdax && path == "/dev/" + d.ns.chardev)
                 return host_->backingFile(d);
         return path;
+    }
+
+    PinKind pinKind(const std::string &path) override
+    {
+        return hostObject(path) == path ? PinKind::Auto : PinKind::ClaimOnly;
     }
 
     void discardCreated(const std::string &path, uint64_t ino) noexcept override

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "libxl/backing_resolver.h"
+#include "util/pmem_pin.h"
 
 namespace xlnv::libxl {
 
@@ -36,6 +37,8 @@ public:
     virtual ProvisionedFile provision(const std::string &path, uint64_t size) = 0;
     // The file or device whose owner, labels and pin stand for `path`.
     virtual std::string hostObject(const std::string &path) = 0;
+    // How that object is pinned (PinKind::ClaimOnly for a stand-in).
+    virtual PinKind pinKind(const std::string &path) = 0;
     // Remove a file provision() created (still inode `ino`) and forget it.
     virtual void discardCreated(const std::string &path, uint64_t ino) noexcept = 0;
 };

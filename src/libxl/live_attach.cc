@@ -203,7 +203,7 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
                 UniqueFd fd(open(hostObject.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
                 if (!fd)
                     raiseSystem(errno, _("cannot open NVDIMM backing '%s'"), hostObject.c_str());
-                BackingPin::acquire(fd.get(), hostObject, conn.stateDir(), name).persist();
+                BackingPin::acquire(fd.get(), hostObject, conn.stateDir(), name, hb.pinKind(def.path)).persist();
                 undo.push([this, hostObject, name] {
                     UniqueFd f(open(hostObject.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
                     if (f)

@@ -136,10 +136,10 @@ std::string NvdimmDriver::Impl::detach(const DomainInfo &info, const conf::Nvdim
             UniqueFd fd(open(dev.host_object.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
             if (fd) {
                 releasePinRecord(fd.get(), conn.stateDir(), name);
-                undo.push([this, obj = dev.host_object, name] {
+                undo.push([this, obj = dev.host_object, kind = conn.backingResolver().pinKind(dev.path), name] {
                     UniqueFd f(open(obj.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
                     if (f)
-                        BackingPin::acquire(f.get(), obj, conn.stateDir(), name).persist();
+                        BackingPin::acquire(f.get(), obj, conn.stateDir(), name, kind).persist();
                 });
             }
         }

@@ -152,7 +152,7 @@ PreparedDomain NvdimmDriver::Impl::prepareLocked(conf::DomainXml &dom, const std
         UniqueFd fd(open(d.host_object.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
         if (!fd)
             raiseSystem(errno, _("cannot open NVDIMM backing '%s'"), d.host_object.c_str());
-        BackingPin::acquire(fd.get(), d.host_object, conn.stateDir(), name).persist();
+        BackingPin::acquire(fd.get(), d.host_object, conn.stateDir(), name, hb.pinKind(d.path)).persist();
         undo.push([this, obj = d.host_object, name] {
             UniqueFd f(open(obj.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
             if (f)

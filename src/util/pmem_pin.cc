@@ -133,7 +133,7 @@ void dropRecord(int fd, const std::string &record_path, const PinRecord &r)
 } // namespace
 
 BackingPin BackingPin::acquire(int fd, const std::string &path, const std::string &state_dir,
-                               const std::string &owner)
+                               const std::string &owner, PinKind kind)
 {
     PinDir d = pinDir(state_dir);
     BackingPin pin;
@@ -153,7 +153,7 @@ BackingPin BackingPin::acquire(int fd, const std::string &path, const std::strin
         pin.active_ = true;   // same owner: already pinned, keep the original flags
         return pin;
     }
-    PinRecord r{owner, path, 0, isRegular(fd)};
+    PinRecord r{owner, path, 0, kind == PinKind::Auto && isRegular(fd)};
     if (r.file) {
         int f = 0;
         if (ioctl(fd, FS_IOC_GETFLAGS, &f) < 0)

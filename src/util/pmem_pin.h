@@ -27,12 +27,19 @@ struct PinRecord {
     bool file = false;        // immutable flag applied
 };
 
+// What a pin does to the object: a regular file gets FS_IMMUTABLE_FL
+// (Auto); ClaimOnly records the owner alone, for a file that stands in for
+// a device (the simulated host's image of /dev/daxX.Y: a character device
+// has no such flag, and the stand-in must stay removable with its state
+// directory).
+enum class PinKind { Auto, ClaimOnly };
+
 class BackingPin {
 public:
     // Takes its own duplicate of `fd`. Throws xlnv::Error (OperationInvalid)
     // when another owner holds the backing; the same owner may pin again.
     static BackingPin acquire(int fd, const std::string &path, const std::string &state_dir,
-                              const std::string &owner);
+                              const std::string &owner, PinKind kind = PinKind::Auto);
 
     BackingPin(BackingPin &&) noexcept;
     BackingPin &operator=(BackingPin &&) noexcept;

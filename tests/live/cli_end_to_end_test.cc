@@ -110,6 +110,15 @@ TEST(CliAttach, PersistentOnRunningDomainChangesLiveAndConfig)
     EXPECT_EQ(host.stats()["domains"]["demo"]["mapped_bytes"], 256 * kMiB);
 }
 
+TEST(CliAttach, PersistentOnShutOffDomainIsConfigOnly)
+{
+    SimHostDir host;
+    const auto dev = host.file("dev.xml", nvdimmXml({.size_mib = 256}));
+    expectAttached(host.cli({"attach-device", "demo2", dev, "--persistent"}));
+    EXPECT_EQ(nvdimmElements(dumpxml(host, "demo2", true)).size(), 1u);
+    EXPECT_EQ(host.stats()["map_calls"], 0);
+}
+
 TEST(CliAttach, NoFlagOnRunningDomainIsLive)
 {
     SimHostDir host;

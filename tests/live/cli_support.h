@@ -5,6 +5,8 @@
 #pragma once
 
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <algorithm>
 #include <signal.h>
 #include <sys/wait.h>
@@ -45,7 +47,7 @@ inline void writeText(const std::string &path, const std::string &text)
 
 class TempDir {
 public:
-    explicit TempDir(const char *prefix = "xlnv-live")
+    explicit TempDir(const char *prefix = "xlnv-cli")
     {
         std::string tmpl = (std::filesystem::temp_directory_path() / (std::string(prefix) + "-XXXXXX")).string();
         if (!mkdtemp(tmpl.data()))
@@ -54,7 +56,23 @@ public:
     }
     ~TempDir()
     {
+        // Backings of devices still attached at the end of a test are
+        // pinned (FS_IMMUTABLE_FL): unpin them so the directory can go.
         std::error_code ec;
+        for (auto it = std::filesystem::recursive_directory_iterator(path_, ec);
+             !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+            if (!it->is_regular_file(ec))
+                continue;
+            const int fd = open(it->path().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+            if (fd < 0)
+                continue;
+            int flags = 0;
+            if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 && (flags & FS_IMMUTABLE_FL)) {
+                flags &= ~FS_IMMUTABLE_FL;
+                ioctl(fd, FS_IOC_SETFLAGS, &flags);
+            }
+            close(fd);
+        }
         std::filesystem::remove_all(path_, ec);
     }
     TempDir(const TempDir &) = delete;
@@ -376,7 +394,7 @@ public:
     SimHostDir *operator->() { return host_.get(); }
 
 private:
-    TempDir dir_{"xlnv-host"};
+    TempDir dir_{"xlnv-cli-host"};
     std::unique_ptr<SimHostDir> host_;
 };
 

@@ -101,6 +101,16 @@ def build_guest_initramfs(work, kver, cache_dir):
     return mkinitramfs(args)
 
 
+def stripped(binary, work):
+    """A copy without debug info (a debug build of the CLI is ~90 MB, the
+    image then takes longer to load than dom0 to boot); the binary itself
+    when strip is missing or fails."""
+    out = os.path.join(work, os.path.basename(binary) + ".stripped")
+    proc = subprocess.run(["strip", "--strip-debug", "-o", out, binary],
+                          capture_output=True, text=True)
+    return out if proc.returncode == 0 else binary
+
+
 def build_dom0_initramfs(opts, work, kver, cache_dir, guest_initrd):
     args = ["--out", os.path.join(work, "dom0-initrd.cpio"), "--no-compress",
             "--init", os.path.join(HERE, "dom0-init.sh"),
@@ -127,7 +137,7 @@ def build_dom0_initramfs(opts, work, kver, cache_dir, guest_initrd):
         f.write(beds.GUEST_KERNEL_ARGS + "\n")
     args += ["--file", guest_args + ":/xlnv/guest-args"]
     if opts.project_bin:
-        args += ["--bin", opts.project_bin + ":/usr/bin/virt-xen-nvdimm"]
+        args += ["--bin", stripped(opts.project_bin, work) + ":/usr/bin/virt-xen-nvdimm"]
     for b in opts.bin:
         args += ["--bin", b]
     for f in opts.file:
