@@ -18,7 +18,6 @@ namespace xlnv::libxl {
 namespace {
 
 struct DocFree { void operator()(xmlDoc *d) const { xmlFreeDoc(d); } };
-struct BufFree { void operator()(xmlBuffer *b) const { xmlBufferFree(b); } };
 
 bool isElement(xmlNode *n, const char *name)
 {
@@ -62,11 +61,63 @@ uint64_t frameNumber(xmlNode *node, const char *name, const std::string &source)
     return v;
 }
 
-std::string serialize(xmlDoc *doc, xmlNode *node)
+std::string escapeXml(const std::string &text, bool attribute)
 {
-    std::unique_ptr<xmlBuffer, BufFree> buf(xmlBufferCreate());
-    xmlNodeDump(buf.get(), doc, node, 0, 0);
-    return std::string(reinterpret_cast<const char *>(xmlBufferContent(buf.get()))) + "\n";
+    std::string out;
+    for (char c : text) {
+        switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '\'': out += attribute ? "&apos;" : "'"; break;
+        case '"': out += attribute ? "&quot;" : "\""; break;
+        default: out += c;
+        }
+    }
+    return out;
+}
+
+// The guest's definition as libvirt formats a domain: two-space indents,
+// single-quoted attributes, text-only elements on one line; comments and
+// layout whitespace of the description are dropped. So `dumpxml` of a
+// simulated domain reads like virsh's.
+void formatElement(xmlNode *node, unsigned depth, std::string &out)
+{
+    const std::string indent(depth * 2, ' ');
+    out += indent + "<" + reinterpret_cast<const char *>(node->name);
+    for (xmlAttr *a = node->properties; a; a = a->next) {
+        xmlChar *v = xmlNodeGetContent(reinterpret_cast<xmlNode *>(a));
+        out += std::string(" ") + reinterpret_cast<const char *>(a->name) + "='" +
+               escapeXml(v ? reinterpret_cast<const char *>(v) : "", true) + "'";
+        xmlFree(v);
+    }
+    bool hasElements = false;
+    std::string text;
+    for (xmlNode *c = node->children; c; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE)
+            hasElements = true;
+        else if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) && c->content)
+            text += reinterpret_cast<const char *>(c->content);
+    }
+    if (hasElements) {
+        out += ">\n";
+        for (xmlNode *c = node->children; c; c = c->next)
+            if (c->type == XML_ELEMENT_NODE)
+                formatElement(c, depth + 1, out);
+        out += indent + "</" + reinterpret_cast<const char *>(node->name) + ">\n";
+    } else if (!trim(text).empty()) {
+        out += ">" + escapeXml(std::string(trim(text)), false) + "</" +
+               reinterpret_cast<const char *>(node->name) + ">\n";
+    } else {
+        out += "/>\n";
+    }
+}
+
+std::string serialize(xmlNode *node)
+{
+    std::string out;
+    formatElement(node, 0, out);
+    return out;
 }
 
 PmemMode modeFromName(const std::string &mode, const std::string &source)
@@ -138,7 +189,7 @@ void parseRegion(xmlNode *node, const std::string &source, SimHostDescription &h
     }
 }
 
-void parseGuest(xmlDoc *doc, xmlNode *node, const std::string &source, SimHostDescription &host)
+void parseGuest(xmlNode *node, const std::string &source, SimHostDescription &host)
 {
     SimGuestDescription g;
     const std::string state = attr(node, "state").value_or("shutoff");
@@ -173,7 +224,7 @@ void parseGuest(xmlDoc *doc, xmlNode *node, const std::string &source, SimHostDe
         if (isElement(c, "ram"))
             g.ram.push_back({frameNumber(c, "gfn", source), frameNumber(c, "frames", source)});
         else if (isElement(c, "domain"))
-            g.definition = serialize(doc, c);
+            g.definition = serialize(c);
     }
     if (g.definition.empty())
         raise(ErrorCode::XmlError, _("a <guest> in simulated host '%s' has no <domain> definition"),
@@ -217,7 +268,7 @@ SimHostDescription parseSimHostDescription(std::string_view xml, const std::stri
         } else if (isElement(c, "guests")) {
             for (xmlNode *g = c->children; g; g = g->next)
                 if (isElement(g, "guest"))
-                    parseGuest(doc.get(), g, source, host);
+                    parseGuest(g, source, host);
         }
     }
 

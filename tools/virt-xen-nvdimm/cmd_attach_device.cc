@@ -4,6 +4,7 @@
 
 #include "command.h"
 #include "driver_util.h"
+#include "libvirt_metadata_option.h"
 #include "modify_flags.h"
 #include "util/i18n.h"
 
@@ -26,11 +27,13 @@ const CommandRegistrar registrar({
         sub.add_option("DOMAIN", opts->domain, _("domain name, id or uuid"))->required();
         sub.add_option("FILE", opts->file, _("XML file ('-' for standard input)"))->required();
         addModifyFlags(sub, opts->modify);
-        return [opts](Context &ctx) {
+        auto libvirtUri = addLibvirtOption(sub);
+        return [opts, libvirtUri](Context &ctx) {
             const std::string xml = readInputFile(opts->file);
             auto s = openDriver(ctx);
             const unsigned flags = resolveModifyFlags(opts->modify, *s.conn, opts->domain);
-            s.driver->attachDevice(opts->domain, xml, flags);
+            attachWithLibvirt(libvirtMetadataUri(*libvirtUri), opts->domain, xml, flags,
+                              [&](unsigned f) { return s.driver->attachDevice(opts->domain, xml, f); });
             std::printf("%s\n", _("Device attached successfully"));
             return 0;
         };

@@ -5,6 +5,7 @@
 
 #include "command.h"
 #include "driver_util.h"
+#include "libvirt_metadata_option.h"
 #include "modify_flags.h"
 #include "util/i18n.h"
 
@@ -17,6 +18,7 @@ struct DetachOptions {
     std::string what;   // FILE or ALIAS
     ModifyOptions modify;
     bool force = false;
+    std::shared_ptr<std::string> libvirtUri;
 };
 
 void addDetachOptions(CLI::App &sub, DetachOptions &opts)
@@ -24,6 +26,7 @@ void addDetachOptions(CLI::App &sub, DetachOptions &opts)
     addModifyFlags(sub, opts.modify);
     sub.add_flag("--force", opts.force,
                  _("detach without waiting for the guest to release the device"));
+    opts.libvirtUri = addLibvirtOption(sub);
 }
 
 const CommandRegistrar byFile({
@@ -39,7 +42,8 @@ const CommandRegistrar byFile({
             const std::string xml = readInputFile(opts->what);
             auto s = openDriver(ctx);
             const unsigned flags = resolveModifyFlags(opts->modify, *s.conn, opts->domain);
-            s.driver->detachDevice(opts->domain, xml, flags, opts->force);
+            detachWithLibvirt(libvirtMetadataUri(*opts->libvirtUri), opts->domain, xml, "", flags,
+                              [&](unsigned f) { return s.driver->detachDevice(opts->domain, xml, f, opts->force); });
             std::printf("%s\n", _("Device detached successfully"));
             return 0;
         };
@@ -58,7 +62,10 @@ const CommandRegistrar byAlias({
         return [opts](Context &ctx) {
             auto s = openDriver(ctx);
             const unsigned flags = resolveModifyFlags(opts->modify, *s.conn, opts->domain);
-            s.driver->detachDeviceAlias(opts->domain, opts->what, flags, opts->force);
+            detachWithLibvirt(libvirtMetadataUri(*opts->libvirtUri), opts->domain, "", opts->what, flags,
+                              [&](unsigned f) {
+                                  return s.driver->detachDeviceAlias(opts->domain, opts->what, f, opts->force);
+                              });
             std::printf("%s\n", _("Device detached successfully"));
             return 0;
         };

@@ -40,6 +40,12 @@ nlohmann::json statsToJson(const libxl::SimStats &st)
         dj["iomem_ranges"] = nlohmann::json::array();
         for (const auto &r : d.iomem)
             dj["iomem_ranges"].push_back({{"mfn", hex(r.mfn)}, {"nr", r.nr}});
+        // What the guest was told (its NFIT): the devices it can find.
+        dj["nvdimms"] = nlohmann::json::array();
+        for (const auto &n : d.guest.nvdimms)
+            dj["nvdimms"].push_back({{"alias", n.alias}, {"base", hex(n.base)}, {"size", n.size}});
+        dj["acpi_firmware"] = d.guest.acpi_firmware;
+        dj["acpi_firmware_bytes"] = d.guest.acpi_firmware_bytes;
         j["domains"][d.name] = std::move(dj);
     }
     return j;
@@ -64,6 +70,9 @@ void printText(const libxl::SimStats &st)
         for (const auto &r : d.iomem)
             std::printf(_("  iomem permission: mfn %s, %llu frames\n"), hex(r.mfn).c_str(),
                         static_cast<unsigned long long>(r.nr));
+        for (const auto &n : d.guest.nvdimms)
+            std::printf(_("  guest sees NVDIMM %s at %s, %llu bytes\n"), n.alias.c_str(),
+                        hex(n.base).c_str(), static_cast<unsigned long long>(n.size));
     }
 }
 
