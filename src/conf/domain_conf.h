@@ -80,7 +80,10 @@ void validateDomain(const DomainXml &dom);
 
 // The Xen rules this project adds: os type hvm (xenpvh accepted with a
 // warning), maxMemory slots required, slot < slots, count <= slots.
-// Failures are ConfigUnsupported naming the device.
-void validateXenRules(const DomainXml &dom);
+// Failures are ConfigUnsupported naming the device. Callers that lay the
+// devices out next pass kXenRulesNoPvhWarning: the layout's own warning
+// names the guest range, and one warning is enough.
+enum XenRulesFlags : unsigned { kXenRulesNoPvhWarning = 1u << 0 };
+void validateXenRules(const DomainXml &dom, unsigned flags = 0);
 
 } // namespace xlnv::conf

@@ -108,7 +108,7 @@ void validateDomain(const DomainXml &dom)
     checkPlacement(dom.nvdimms());
 }
 
-void validateXenRules(const DomainXml &dom)
+void validateXenRules(const DomainXml &dom, unsigned flags)
 {
     const auto &devs = dom.nvdimms();
     if (devs.empty())
@@ -117,9 +117,10 @@ void validateXenRules(const DomainXml &dom)
     const std::string first = nvdimmDisplayName(devs.front());
     const std::string osType = dom.osType();
     if (osType == "xenpvh") {
-        xlnv::warn(_("NVDIMM device '%s': a PVH guest (os type 'xenpvh') gets the memory mapping "
-                     "but no ACPI tables (NFIT), so it cannot find the device by itself"),
-                   first.c_str());
+        if (!(flags & kXenRulesNoPvhWarning))
+            xlnv::warn(_("NVDIMM device '%s': a PVH guest (os type 'xenpvh') gets the memory mapping "
+                         "but no ACPI tables (NFIT), so it cannot find the device by itself"),
+                       first.c_str());
     } else if (osType != "hvm") {
         raise(ErrorCode::ConfigUnsupported,
               _("NVDIMM device '%s' needs an HVM guest (os type 'hvm'), not os type '%s'"),

@@ -426,7 +426,7 @@ DomainConfig buildNativeConfig(conf::DomainXml &dom, BackingResolver &resolver,
     // and guest-type faults the way users know; the layout then only
     // meets what they cannot know (host ranges, computed bases).
     conf::validateDomain(dom);
-    conf::validateXenRules(dom);
+    conf::validateXenRules(dom, conf::kXenRulesNoPvhWarning);
     // Work on a copy so a failure leaves the caller's document untouched.
     conf::DomainXml work = dom.clone();
     GuestLayout layout = planGuestLayout(work, resolver, options.layout);

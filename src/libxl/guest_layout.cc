@@ -272,9 +272,10 @@ GuestLayout planGuestLayout(conf::DomainXml &dom, BackingResolver &resolver,
         if (layout.kind == GuestKind::Pvh)
             xlnv::warn(_("domain '%s' is PVH: NVDIMM '%s' is mapped at guest addresses 0x%llx-0x%llx "
                          "but gets no NFIT (libxl loads acpi_firmware for HVM guests only); "
-                         "tell the guest kernel about it, e.g. memmap=0x%llx!0x%llx"),
+                         "give the guest kernel the NFIT and SSDT through its ACPI table upgrade "
+                         "(see formatdomain-nvdimm)"),
                        dom.name().c_str(), d.name.c_str(), (ull)d.base,
-                       (ull)(d.base + d.size - 1), (ull)d.size, (ull)d.base);
+                       (ull)(d.base + d.size - 1));
     }
 
     // One host frame, one guest frame: sorted, any overlap is a neighbour.

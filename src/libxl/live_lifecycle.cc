@@ -55,7 +55,7 @@ PreparedDomain NvdimmDriver::Impl::prepareLocked(conf::DomainXml &dom, const std
                                                  UndoStack &undo, DomainStatus &st)
 {
     conf::validateDomain(dom);
-    conf::validateXenRules(dom);
+    conf::validateXenRules(dom, conf::kXenRulesNoPvhWarning);
     const std::string name = dom.name();
     HostBackings &hb = conn.backingResolver();
 

@@ -116,12 +116,14 @@ Snapshot snapshotHost(const std::string &stateDir)
         j.erase("counters");
         j.erase("next_domid");
         // A shut-off domain with or without a runtime record is the same.
-        if (j.contains("domains"))
-            for (auto it = j["domains"].begin(); it != j["domains"].end();)
+        if (j.contains("domains")) {
+            for (auto it = j["domains"].begin(); it != j["domains"].end();) {
                 if (it.value().value("state", "") == "shutoff" && !it.value().contains("id"))
                     it = j["domains"].erase(it);
                 else
                     ++it;
+            }
+        }
         // The sim forgets where a removed file was lazily; a stale
         // placement is not something the engine left behind.
         if (j.contains("allocations"))
@@ -141,12 +143,14 @@ Snapshot snapshotHost(const std::string &stateDir)
                 }
                 files = kept;
             }
-        if (j.contains("allocations"))
-            for (auto it = j["allocations"].begin(); it != j["allocations"].end();)
+        if (j.contains("allocations")) {
+            for (auto it = j["allocations"].begin(); it != j["allocations"].end();) {
                 if (it.value().empty())
                     it = j["allocations"].erase(it);
                 else
                     ++it;
+            }
+        }
         snap["host.json"] = j.dump(1);
     }
     std::error_code ec;
