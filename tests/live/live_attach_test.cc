@@ -13,6 +13,8 @@
 #include "libxl/sim_hypervisor.h"
 #include "live_test_util.h"
 #include "util/error.h"
+#include "util/fd.h"
+#include "util/pmem_pin.h"
 
 using namespace xlnv;
 using namespace xlnv::libxl;
@@ -77,10 +79,17 @@ TEST(LiveAttach, DevdaxMapsWithSuperpagesAndShowsAliasInDumpxml)
     EXPECT_GT(demo->guest.acpi_firmware_bytes, 0u);
     EXPECT_EQ(access((host.dir() + "/domains/demo/nvdimm-acpi.bin").c_str(), F_OK), 0);
 
-    // The stand-in for /dev/dax0.0 is labeled for the device model and pinned.
+    // The stand-in for /dev/dax0.0 is labeled for the device model and
+    // claimed for demo, but not made immutable: a character device has no
+    // such flag, and the state directory must stay removable.
     const std::string image = host.dir() + "/pmem/namespace0.0.img";
     EXPECT_EQ(ownerOf(image), test::kDmUid);
-    EXPECT_TRUE(immutable(image));
+    EXPECT_FALSE(immutable(image));
+    UniqueFd fd(open(image.c_str(), O_RDONLY | O_CLOEXEC));
+    ASSERT_TRUE(fd);
+    const auto holder = pinHolder(fd.get(), host.dir());
+    ASSERT_TRUE(holder.has_value());
+    EXPECT_EQ(holder->owner, "demo");
 }
 
 TEST(LiveAttach, DetachRemovesEverythingTheAttachAdded)

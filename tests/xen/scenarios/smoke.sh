@@ -57,10 +57,12 @@ XML
     xlnv_cli dumpxml g4 > /tmp/g4-after.xml 2>&1
     xlnv_result live_cli.nvdimms_after "$(grep -c "model='nvdimm'" /tmp/g4-after.xml)"
     xlnv_report_xen_mappings live_cli.detached "$domid"
-    xenstore-write "/local/domain/$domid/data/xlnv-go" unmapped
+    # Both listings while g4 still waits for the go-ahead: once told, it
+    # checks the range and powers off, and the two would race its exit.
     xlnv_cli list > /tmp/cli-list2.txt 2>&1
     xlnv_result live_cli.list_after "$(awk 'NR > 2 && NF >= 2 { print $1 ":" $2 }' /tmp/cli-list2.txt | sort | tr '\n' ' ')"
     xlnv_result live_cli.xl_list_after "$(xlnv_xl_list_running)"
+    xenstore-write "/local/domain/$domid/data/xlnv-go" unmapped
 }
 
 # --- a. dom0 is up ----------------------------------------------------------
