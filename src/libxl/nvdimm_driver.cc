@@ -26,6 +26,23 @@ struct EventFlush {
     ~EventFlush() { impl.flushEvents(); }
 };
 
+// One operation on one domain: the domain lock held, whatever a killed
+// process left in its journal repaired, the domain looked up again under
+// the lock; events go out after the lock is let go (members are
+// destroyed in reverse order).
+struct DomainOperation {
+    DomainInfo info;
+    EventFlush flush;
+    DomainLock lock;
+
+    DomainOperation(NvdimmDriver::Impl &impl, Connection &conn, const std::string &domain)
+        : info(lookupDomain(conn.hypervisor(), domain)), flush{impl}, lock(conn.stateDir(), info.name)
+    {
+        impl.recover(info.name);
+        info = conn.hypervisor().lookupByName(info.name);
+    }
+};
+
 bool isActive(const DomainInfo &info)
 {
     return info.domid && info.state != DomainState::Shutoff;
@@ -142,60 +159,42 @@ void NvdimmDriver::release(const std::string &domain)
 
 DomainInfo NvdimmDriver::start(const std::string &domain, bool paused)
 {
-    DomainInfo info = lookupDomain(conn_.hypervisor(), domain);
-    EventFlush flush{*impl_};
-    DomainLock lock(conn_.stateDir(), info.name);
-    impl_->recover(info.name);
-    return impl_->start(info.name, paused);
+    DomainOperation op(*impl_, conn_, domain);
+    return impl_->start(op.info.name, paused);
 }
 
 void NvdimmDriver::destroy(const std::string &domain)
 {
-    DomainInfo info = lookupDomain(conn_.hypervisor(), domain);
-    EventFlush flush{*impl_};
-    DomainLock lock(conn_.stateDir(), info.name);
-    impl_->recover(info.name);
-    impl_->destroy(info.name);
+    DomainOperation op(*impl_, conn_, domain);
+    impl_->destroy(op.info.name);
 }
 
 std::string NvdimmDriver::attachDevice(const std::string &domain, const std::string &deviceXml,
                                        unsigned flags)
 {
-    DomainInfo info = lookupDomain(conn_.hypervisor(), domain);
-    EventFlush flush{*impl_};
-    DomainLock lock(conn_.stateDir(), info.name);
-    impl_->recover(info.name);
-    info = conn_.hypervisor().lookupByName(info.name);   // as it is now, under the lock
+    DomainOperation op(*impl_, conn_, domain);
     bool live = false, config = false;
-    resolveImpact(flags, info, conn_.definitions().get(info.name).has_value(), live, config);
-    return impl_->attach(info, deviceXml, live, config);
+    resolveImpact(flags, op.info, conn_.definitions().get(op.info.name).has_value(), live, config);
+    return impl_->attach(op.info, deviceXml, live, config);
 }
 
 std::string NvdimmDriver::detachDevice(const std::string &domain, const std::string &deviceXml,
                                        unsigned flags, bool force)
 {
     conf::NvdimmDef match = conf::parseNvdimmString(deviceXml, conf::NVDIMM_INACTIVE, "device XML");
-    DomainInfo info = lookupDomain(conn_.hypervisor(), domain);
-    EventFlush flush{*impl_};
-    DomainLock lock(conn_.stateDir(), info.name);
-    impl_->recover(info.name);
-    info = conn_.hypervisor().lookupByName(info.name);
+    DomainOperation op(*impl_, conn_, domain);
     bool live = false, config = false;
-    resolveImpact(flags, info, conn_.definitions().get(info.name).has_value(), live, config);
-    return impl_->detach(info, &match, "", live, config, force);
+    resolveImpact(flags, op.info, conn_.definitions().get(op.info.name).has_value(), live, config);
+    return impl_->detach(op.info, &match, "", live, config, force);
 }
 
 std::string NvdimmDriver::detachDeviceAlias(const std::string &domain, const std::string &alias,
                                             unsigned flags, bool force)
 {
-    DomainInfo info = lookupDomain(conn_.hypervisor(), domain);
-    EventFlush flush{*impl_};
-    DomainLock lock(conn_.stateDir(), info.name);
-    impl_->recover(info.name);
-    info = conn_.hypervisor().lookupByName(info.name);
+    DomainOperation op(*impl_, conn_, domain);
     bool live = false, config = false;
-    resolveImpact(flags, info, conn_.definitions().get(info.name).has_value(), live, config);
-    return impl_->detach(info, nullptr, alias, live, config, force);
+    resolveImpact(flags, op.info, conn_.definitions().get(op.info.name).has_value(), live, config);
+    return impl_->detach(op.info, nullptr, alias, live, config, force);
 }
 
 std::vector<std::string> NvdimmDriver::recoverAll()

@@ -234,19 +234,24 @@ TEST(LiveAttach, DeviceBeyondMaxMemoryIsRefusedWithLibvirtsWords)
     }
 }
 
+// sim:///default's description, with demo answering eject requests as
+// `eject` says; written into `dir`, returns its path.
+static std::string demoEjectingHost(const std::string &dir, const char *eject)
+{
+    const std::string desc = dir + "/eject-" + eject + ".xml";
+    std::string xml = libxl::defaultSimHostXml();
+    const std::string from = "<guest id='1' state='running'>";
+    xml.replace(xml.find(from), from.size(), "<guest id='1' state='running' eject='" + std::string(eject) + "'>");
+    FILE *f = fopen(desc.c_str(), "w");
+    fputs(xml.c_str(), f);
+    fclose(f);
+    return desc;
+}
+
 TEST(LiveAttach, GuestThatRefusesTheEjectKeepsTheDevice)
 {
-    LiveHost probe;   // only for the default description's text
-    const std::string desc = probe.dir() + "/refusing.xml";
-    {
-        std::string xml = libxl::defaultSimHostXml();
-        xml.replace(xml.find("<guest id='1' state='running'>"), 30,
-                    "<guest id='1' state='running' eject='refuse'>");
-        FILE *f = fopen(desc.c_str(), "w");
-        fputs(xml.c_str(), f);
-        fclose(f);
-    }
-    LiveHost host("sim://" + desc);
+    LiveHost probe;   // only for a directory to hold the description
+    LiveHost host("sim://" + demoEjectingHost(probe.dir(), "refuse"));
     host.driver().attachDevice("demo", test::devdaxXml("64", "MiB"), kAffectLive);
     try {
         host.driver().detachDeviceAlias("demo", "nvdimm0", kAffectLive, false);
@@ -264,17 +269,8 @@ TEST(LiveAttach, GuestThatRefusesTheEjectKeepsTheDevice)
 
 TEST(LiveAttach, GuestThatIgnoresTheEjectTimesOut)
 {
-    LiveHost probe;
-    const std::string desc = probe.dir() + "/ignoring.xml";
-    {
-        std::string xml = libxl::defaultSimHostXml();
-        xml.replace(xml.find("<guest id='1' state='running'>"), 30,
-                    "<guest id='1' state='running' eject='ignore'>");
-        FILE *f = fopen(desc.c_str(), "w");
-        fputs(xml.c_str(), f);
-        fclose(f);
-    }
-    LiveHost host("sim://" + desc);
+    LiveHost probe;   // only for a directory to hold the description
+    LiveHost host("sim://" + demoEjectingHost(probe.dir(), "ignore"));
     host.driver().attachDevice("demo", test::devdaxXml("64", "MiB"), kAffectLive);
     try {
         host.driver().detachDeviceAlias("demo", "nvdimm0", kAffectLive, false);
