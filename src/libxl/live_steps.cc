@@ -8,6 +8,7 @@
 #include "libxl/domain_config.h"
 #include "libxl/domain_locks.h"
 #include "libxl/host_backings.h"
+#include "libxl/hypervisor_ledger.h"
 #include "libxl/hypervisor_state.h"
 #include "libxl/live_engine.h"
 #include "libxl/sim_hypervisor.h"
@@ -112,11 +113,6 @@ std::string synthesizeXml(const DomainInfo &info)
     return x;
 }
 
-bool rangeOverlap(uint64_t a, uint64_t an, uint64_t b, uint64_t bn)
-{
-    return an && bn && a < b + bn && b < a + an;
-}
-
 } // namespace
 
 std::string NvdimmDriver::Impl::liveXml(const DomainInfo &info)
@@ -216,7 +212,7 @@ void NvdimmDriver::Impl::teardownDevice(DomainStatus &status, const DeviceStatus
         std::vector<MemoryMapping> unmap;
         for (const auto &m : hv.mappings(*domid))
             for (const auto &r : dev.ranges)
-                if (rangeOverlap(m.gfn, m.nr, r.gfn, r.nr)) {
+                if (rangesOverlap(m.gfn, m.nr, r.gfn, r.nr)) {
                     const uint64_t start = std::max(m.gfn, r.gfn);
                     const uint64_t end = std::min(m.gfn + m.nr, r.gfn + r.nr);
                     unmap.push_back({start, m.mfn + (start - m.gfn), end - start});
@@ -230,7 +226,7 @@ void NvdimmDriver::Impl::teardownDevice(DomainStatus &status, const DeviceStatus
         std::vector<IomemPermission> revoke;
         for (const auto &p : hv.iomemPermissions(*domid))
             for (const auto &r : dev.ranges)
-                if (rangeOverlap(p.mfn, p.nr, r.mfn, r.nr)) {
+                if (rangesOverlap(p.mfn, p.nr, r.mfn, r.nr)) {
                     const uint64_t start = std::max(p.mfn, r.mfn);
                     const uint64_t end = std::min(p.mfn + p.nr, r.mfn + r.nr);
                     revoke.push_back({start, end - start});

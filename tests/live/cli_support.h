@@ -5,8 +5,6 @@
 #pragma once
 
 #include <fcntl.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
 #include <algorithm>
 #include <signal.h>
 #include <sys/wait.h>
@@ -24,6 +22,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "remove_tree.h"
 
 // Test specs are built with designated initializers that name only what
 // differs from the defaults; GCC 12 warns about every member left out.
@@ -54,27 +54,7 @@ public:
             throw std::runtime_error("mkdtemp failed");
         path_ = tmpl;
     }
-    ~TempDir()
-    {
-        // Backings of devices still attached at the end of a test are
-        // pinned (FS_IMMUTABLE_FL): unpin them so the directory can go.
-        std::error_code ec;
-        for (auto it = std::filesystem::recursive_directory_iterator(path_, ec);
-             !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-            if (!it->is_regular_file(ec))
-                continue;
-            const int fd = open(it->path().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-            if (fd < 0)
-                continue;
-            int flags = 0;
-            if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 && (flags & FS_IMMUTABLE_FL)) {
-                flags &= ~FS_IMMUTABLE_FL;
-                ioctl(fd, FS_IOC_SETFLAGS, &flags);
-            }
-            close(fd);
-        }
-        std::filesystem::remove_all(path_, ec);
-    }
+    ~TempDir() { removeTree(path_); }
     TempDir(const TempDir &) = delete;
     TempDir &operator=(const TempDir &) = delete;
     const std::string &path() const { return path_; }

@@ -187,26 +187,4 @@ std::string diffSnapshots(const Snapshot &before, const Snapshot &after)
     return out;
 }
 
-void removeTree(const std::string &dir)
-{
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
-        if (ec)
-            break;
-        if (!it->is_regular_file())
-            continue;
-        int fd = open(it->path().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        int flags = 0;
-        if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 && (flags & FS_IMMUTABLE_FL)) {
-            flags &= ~FS_IMMUTABLE_FL;
-            ioctl(fd, FS_IOC_SETFLAGS, &flags);
-        }
-        close(fd);
-    }
-    fs::remove_all(dir, ec);
-}
-
 } // namespace xlnv::test

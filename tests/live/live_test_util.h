@@ -5,6 +5,8 @@
 // nothing behind.
 #pragma once
 
+#include "remove_tree.h"
+
 #include <map>
 #include <memory>
 #include <string>
@@ -58,8 +60,5 @@ using Snapshot = std::map<std::string, std::string>;
 Snapshot snapshotHost(const std::string &stateDir);
 // "" when equal, else a readable list of differences.
 std::string diffSnapshots(const Snapshot &before, const Snapshot &after);
-
-// Clear FS_IMMUTABLE_FL everywhere under `dir`, then remove it.
-void removeTree(const std::string &dir);
 
 } // namespace xlnv::test
