@@ -21,6 +21,36 @@ DeviceStatus *DomainStatus::find(const std::string &alias)
     return nullptr;
 }
 
+DeviceStatus DeviceStatus::fromPlaced(const PlacedNvdimm &placed, std::string alias, std::string path,
+                                      std::string hostObject)
+{
+    DeviceStatus ds;
+    ds.alias = std::move(alias);
+    ds.slot = placed.slot;
+    ds.base = placed.base;
+    ds.size = placed.size;
+    ds.node = placed.node;
+    ds.readonly = placed.readonly;
+    ds.path = std::move(path);
+    ds.host_object = std::move(hostObject);
+    ds.ranges = placed.ranges;
+    return ds;
+}
+
+PlacedNvdimm DeviceStatus::toPlaced() const
+{
+    PlacedNvdimm p;
+    p.name = alias;
+    p.slot = slot;
+    p.base = base;
+    p.size = size;
+    p.node = node;
+    p.readonly = readonly;
+    p.ranges = ranges;
+    p.backing.path = path;
+    return p;
+}
+
 GuestLayout DomainStatus::guestLayout() const
 {
     GuestLayout layout;
@@ -28,18 +58,8 @@ GuestLayout DomainStatus::guestLayout() const
     layout.window_base = window_base;
     layout.has_vnuma = has_vnuma;
     for (const auto &d : devices) {
-        if (!d.in_guest)
-            continue;
-        PlacedNvdimm p;
-        p.name = d.alias;
-        p.slot = d.slot;
-        p.base = d.base;
-        p.size = d.size;
-        p.node = d.node;
-        p.readonly = d.readonly;
-        p.ranges = d.ranges;
-        p.backing.path = d.path;
-        layout.devices.push_back(std::move(p));
+        if (d.in_guest)
+            layout.devices.push_back(d.toPlaced());
     }
     std::sort(layout.devices.begin(), layout.devices.end(),
               [](const PlacedNvdimm &a, const PlacedNvdimm &b) { return a.slot < b.slot; });

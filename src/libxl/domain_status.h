@@ -36,6 +36,12 @@ struct DeviceStatus {
     // The attach created the backing file (removed again on rollback).
     bool created_file = false;
     bool operator==(const DeviceStatus &) const = default;
+
+    // A device as the layout placed it (slot, base, size, node, readonly,
+    // host ranges), no step applied yet; and back, for the ACPI tables.
+    static DeviceStatus fromPlaced(const PlacedNvdimm &placed, std::string alias, std::string path,
+                                   std::string hostObject);
+    PlacedNvdimm toPlaced() const;
 };
 
 // The journal: one operation in progress on the domain.

@@ -163,16 +163,7 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             placed = conf::DimmAddress{true, dev->slot, dev->base};
 
             backingLock.emplace(conn.stateDir(), hostObject);
-            DeviceStatus ds;
-            ds.alias = alias;
-            ds.slot = dev->slot;
-            ds.base = dev->base;
-            ds.size = dev->size;
-            ds.node = dev->node;
-            ds.readonly = dev->readonly;
-            ds.path = def.path;
-            ds.host_object = hostObject;
-            ds.ranges = dev->ranges;
+            DeviceStatus ds = DeviceStatus::fromPlaced(*dev, alias, def.path, hostObject);
             ds.created_file = resolver.made && resolver.made->created;
             st.kind = layout.kind;
             st.window_base = layout.window_base;

@@ -99,16 +99,7 @@ PreparedDomain NvdimmDriver::Impl::prepareLocked(conf::DomainXml &dom, const std
         const auto &def = dom.nvdimms()[d.index];
         const std::string alias = def.alias.empty() ? strprintf("nvdimm%u", d.slot) : def.alias;
         dom.setNvdimmAlias(d.index, alias);
-        DeviceStatus ds;
-        ds.alias = alias;
-        ds.slot = d.slot;
-        ds.base = d.base;
-        ds.size = d.size;
-        ds.node = d.node;
-        ds.readonly = d.readonly;
-        ds.path = def.path;
-        ds.host_object = hb.hostObject(def.path);
-        ds.ranges = d.ranges;
+        DeviceStatus ds = DeviceStatus::fromPlaced(d, alias, def.path, hb.hostObject(def.path));
         ds.created_file = resolver.made.count(def.path) && resolver.made[def.path].created;
         ds.labeled = true;
         st.devices.push_back(ds);
