@@ -31,6 +31,7 @@ XEN_DOM0_BINARIES = (
     XEN_BIN_DIR + "/xenstored",
     XEN_BIN_DIR + "/xenconsoled",
     XEN_BIN_DIR + "/xen-init-dom0",
+    XEN_BIN_DIR + "/xenctx",            # registers of a crashed guest
     "/usr/bin/xenstore-read",
     "/usr/bin/xenstore-write",
     "/usr/bin/xenstore-ls",

@@ -145,9 +145,37 @@ def build_dom0_initramfs(opts, work, kver, cache_dir, guest_initrd):
     return mkinitramfs(args)
 
 
+# Xen prints its own lines and the HVM guests' debug-port lines ("(XEN) ...",
+# "(d3) ...") on the serial line that also carries dom0's console. A dom0
+# line written in two pieces can get such a line in its middle, e.g.
+# "RESULT h1.create=ok(d3) PCI-ISA link 2 routed to IRQ11" and then dom0's
+# newline as an empty line. Xen writes whole lines, so the piece before
+# its line is joined with the next line that is not Xen's.
+XEN_LINE = re.compile(r"\((XEN|d\d+)\) ")
+
+
+def untangle_xen_lines(text):
+    out, pending = [], None
+    for line in text.split("\n"):
+        if XEN_LINE.match(line):
+            out.append(line)
+            continue
+        m = XEN_LINE.search(line)
+        if m:
+            out.append(line[m.start():])
+            pending = (pending or "") + line[:m.start()]
+            continue
+        if pending is not None:
+            line, pending = pending + line, None
+        out.append(line)
+    if pending is not None:
+        out.append(pending)
+    return "\n".join(out)
+
+
 def split_console(text):
     """(dom0 text, {guest: log}, dom0 exit status or None)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = untangle_xen_lines(text.replace("\r\n", "\n").replace("\r", "\n"))
     guests, dom0_lines, current = {}, [], None
     exit_status = None
     for line in text.split("\n"):

@@ -9,14 +9,14 @@ nonce=$(xlnv_arg nonce 0)
 addr=$(xlnv_arg addr)
 read_addr=$(xlnv_arg read)
 index=$(xlnv_arg index 0)
-xenstore-write data/xlnv-state ready
+xlnv_xs_write data/xlnv-state ready
 if xlnv_xs_wait data/xlnv-go mapped 600; then
-    [ "$addr" = xs ] && addr=$(xenstore-read data/xlnv-addr)
+    [ "$addr" = xs ] && addr=$(xlnv_xs_read data/xlnv-addr)
     xlnv_result live.mapped.addr "$addr"
     [ -n "$read_addr" ] && xlnv_result live.mapped.host_pattern "$(xlnv_read64 "$read_addr")"
     xlnv_write64 "$addr" "$(xlnv_marker "$nonce" "$index")"
     xlnv_result live.mapped.readback "$(xlnv_read64 "$addr")"
-    xenstore-write data/xlnv-state written
+    xlnv_xs_write data/xlnv-state written
 else
     xlnv_result live.mapped timeout
 fi
@@ -25,7 +25,7 @@ if xlnv_xs_wait data/xlnv-go unmapped 600; then
     xlnv_write64 "$addr" "$(xlnv_marker "$nonce" $((index + 1)))" 2>/dev/null ||
         xlnv_result live.unmapped.write fault
     xlnv_result live.unmapped.readback "$(xlnv_read64 "$addr")"
-    xenstore-write data/xlnv-state done
+    xlnv_xs_write data/xlnv-state done
 else
     xlnv_result live.unmapped timeout
 fi

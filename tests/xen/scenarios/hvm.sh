@@ -97,13 +97,8 @@ XML
         xlnv_result h2_cli.iomem "$(sed -n 's/^iomem = \[ \(.*\) \]$/\1/p' /tmp/h2.cfg | tr -d '"')"
         xlnv_result h2_cli.acpi_firmware "$(sed -n 's/^acpi_firmware = "\(.*\)"$/\1/p' /tmp/h2.cfg)"
         xlnv_result h2_cli.acpi_firmware_bytes "$(wc -c < "$(sed -n 's/^acpi_firmware = "\(.*\)"$/\1/p' /tmp/h2.cfg)")"
-        if xl create -e /tmp/h2.cfg 'serial="file:/tmp/h2-serial.log"' 'vnc=0' 'vga="none"' \
-                > /tmp/h2-create.log 2>&1; then
-            xlnv_result h2.create ok
+        xlnv_start_guest h2 /tmp/h2.cfg 'serial="file:/tmp/h2-serial.log"' 'vnc=0' 'vga="none"' &&
             started="$started h2"
-        else
-            xlnv_result h2.create "failed: $(xlnv_oneline /tmp/h2-create.log)"
-        fi
     fi ;;
 esac
 

@@ -12,15 +12,16 @@ nonce=$(xlnv_arg nonce 0)
 # detaches it again; the guest learns the guest address our layout chose
 # through xenstore.  `list` is compared with `xl list` before and after.
 cli_live_attach_detach() {
-    domid=$(xl domid g4) || { xlnv_result live_cli.dom0 "g4 not running"; return; }
+    xl domid g4 > /dev/null || { xlnv_result live_cli.dom0 "g4 not running"; return; }
     xlnv_cli list > /tmp/cli-list.txt 2>&1
     xlnv_result live_cli.list_rc "$?"
     xlnv_result live_cli.list "$(awk 'NR > 2 && NF >= 2 { print $1 ":" $2 }' /tmp/cli-list.txt | sort | tr '\n' ' ')"
     xlnv_result live_cli.xl_list "$(xlnv_xl_list_running)"
-    if ! xlnv_dom0_xs_wait "$domid" data/xlnv-state ready "$GUEST_TIMEOUT"; then
+    if ! xlnv_wait_guest_ready g4 "$GUEST_TIMEOUT"; then
         xlnv_result live_cli.dom0 "guest not ready"
         return
     fi
+    domid=$XLNV_DOMID
     cat > /tmp/g4-nvdimm.xml <<XML
 <memory model='nvdimm' access='shared'>
   <source>
@@ -43,9 +44,9 @@ XML
         xl destroy g4           # nothing mapped: the guest would wait in vain
         return
     fi
-    xenstore-write "/local/domain/$domid/data/xlnv-addr" "$(printf '0x%x' $((base + CLI_LIVE_OFF)))"
-    xenstore-write "/local/domain/$domid/data/xlnv-go" mapped
-    xlnv_dom0_xs_wait "$domid" data/xlnv-state written "$GUEST_TIMEOUT" ||
+    xlnv_xs_write "/local/domain/$domid/data/xlnv-addr" "$(printf '0x%x' $((base + CLI_LIVE_OFF)))"
+    xlnv_dom0_xs_tell live_cli.go_mapped "$domid" data/xlnv-go mapped \
+        data/xlnv-state written "$GUEST_TIMEOUT" ||
         xlnv_result live_cli.dom0 "guest did not write"
     # Real Xen has no way to ask a guest to let go: refused without --force.
     xlnv_cli detach-device g4 /tmp/g4-nvdimm.xml --live > /tmp/cli-detach0.txt 2>&1
@@ -62,7 +63,9 @@ XML
     xlnv_cli list > /tmp/cli-list2.txt 2>&1
     xlnv_result live_cli.list_after "$(awk 'NR > 2 && NF >= 2 { print $1 ":" $2 }' /tmp/cli-list2.txt | sort | tr '\n' ' ')"
     xlnv_result live_cli.xl_list_after "$(xlnv_xl_list_running)"
-    xenstore-write "/local/domain/$domid/data/xlnv-go" unmapped
+    xlnv_dom0_xs_tell live_cli.go_unmapped "$domid" data/xlnv-go unmapped \
+        data/xlnv-state done "$GUEST_TIMEOUT" ||
+        xlnv_result live_cli.dom0 "guest did not finish"
 }
 
 # --- a. dom0 is up ----------------------------------------------------------
@@ -98,14 +101,16 @@ fi
 cfg=$(xlnv_guest_cfg g3 pvh \
     "xlnv.role=live xlnv.nonce=$nonce xlnv.addr=$LIVE_ADDR xlnv.read=$LIVE_READ xlnv.index=$LIVE_INDEX" "")
 if xlnv_start_guest g3 "$cfg"; then
-    domid=$(xl domid g3)
-    if xlnv_dom0_xs_wait "$domid" data/xlnv-state ready "$GUEST_TIMEOUT"; then
+    if xlnv_wait_guest_ready g3 "$GUEST_TIMEOUT"; then
+        domid=$XLNV_DOMID
         xen-map-helper map "$domid" "$LIVE_MFN" "$LIVE_NR" "$GUEST_GFN" | sed 's/helper\./live.map./'
-        xenstore-write "/local/domain/$domid/data/xlnv-go" mapped
-        xlnv_dom0_xs_wait "$domid" data/xlnv-state written "$GUEST_TIMEOUT" ||
+        xlnv_dom0_xs_tell live.go_mapped "$domid" data/xlnv-go mapped \
+            data/xlnv-state written "$GUEST_TIMEOUT" ||
             xlnv_result live.dom0 "guest did not write"
         xen-map-helper unmap "$domid" "$LIVE_MFN" "$LIVE_NR" "$GUEST_GFN" | sed 's/helper\./live.unmap./'
-        xenstore-write "/local/domain/$domid/data/xlnv-go" unmapped
+        xlnv_dom0_xs_tell live.go_unmapped "$domid" data/xlnv-go unmapped \
+            data/xlnv-state done "$GUEST_TIMEOUT" ||
+            xlnv_result live.dom0 "guest did not finish"
     else
         xlnv_result live.dom0 "guest not ready"
     fi
@@ -150,6 +155,16 @@ if [ -n "$region" ]; then
     xlnv_write_dev_marker /mnt/pmem/data "$FS_MARK_OFF" "XLNV-FS-$nonce"
     xlnv_result fs.marker_readback "$(xlnv_read_dev /mnt/pmem/data "$FS_MARK_OFF" 18)"
     xlnv_result fs.block_size "$(stat -f -c %S /mnt/pmem)"
+    if [ -n "$CLI_LIVE" ] && [ -x /usr/bin/virt-xen-nvdimm ]; then
+        # The project's view of the same host (issue 4 on real Xen's dom0):
+        # the namespaces libndctl reports, and the file's SPA extents.
+        xlnv_cli pmem-list --json > /tmp/cli-pmem-list.json 2>&1
+        xlnv_result cli_pmem.list_rc "$?"
+        xlnv_result cli_pmem.list "$(tr '\n' ' ' < /tmp/cli-pmem-list.json)"
+        xlnv_cli pmem-extents --json /mnt/pmem/data > /tmp/cli-extents.json 2>&1
+        xlnv_result cli_pmem.extents_rc "$?"
+        xlnv_result cli_pmem.extents "$(tr '\n' ' ' < /tmp/cli-extents.json)"
+    fi
     # Extents as "logical_block:physical_block:length_blocks:flags".
     filefrag -v /mnt/pmem/data > /tmp/filefrag.log 2>&1
     awk '/^ *[0-9]+:/ { gsub(/\.\./, " "); gsub(/:/, " "); \
