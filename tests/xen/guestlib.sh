@@ -108,10 +108,10 @@ xlnv_read_dev() {               # DEV OFFSET LENGTH: prints the bytes as text
 xlnv_now() { date +%s; }
 
 # --- xenstore signalling --------------------------------------------------------
-# Under nested emulation an event-channel notification is now and then
-# lost. A xenstore request whose reply notification was lost blocks until
-# the next event on that connection; a later request sends a fresh
-# notification and carries both through. So every access gives up after
+# Under nested emulation a xenstore handshake was lost once (the guest
+# never saw a value dom0 had written); the likely mechanism is a lost
+# event-channel notification, after which a request waits for its reply
+# until the next event on that connection, which a later request sends. So every access gives up after
 # 10 s and the waits below simply ask again, and a sender repeats itself
 # until it is answered. busybox's timeout exits 143 when it had to kill.
 

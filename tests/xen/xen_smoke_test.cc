@@ -512,6 +512,22 @@ TEST_F(XenSmokeBoot, CliLiveAttachIsWhatXenLogsAsTheMapping)
               << need("dom0", "live_cli.detached.xen_map_calls") << std::endl;
 }
 
+// The guest has 40 physical address bits here (QEMU TCG). With the
+// default limits (4 TiB, no <maxMemory>) our window would start above
+// 4 TiB: Xen would map it, the guest could not reach it. The attach is
+// refused, and Xen was asked for nothing.
+TEST_F(XenSmokeBoot, CliAttachBeyondTheGuestAddressWidthIsRefusedBeforeAnyMapping)
+{
+    SKIP_WITHOUT_CLI();
+    const std::string out = need("dom0", "live_cli.attach_4t_out");
+    EXPECT_EQ(need("dom0", "live_cli.attach_4t_rc"), "1") << out;
+    EXPECT_EQ(out.rfind("error: ", 0), 0u) << out;
+    EXPECT_NE(out.find("40-bit"), std::string::npos) << out;
+    EXPECT_EQ(need("dom0", "live_cli.after_4t.xen_map_calls"), "0:0") << out;
+    // Nothing was left behind: the real attach that follows gets slot 0.
+    EXPECT_EQ(need("dom0", "live_cli.alias"), "nvdimm0");
+}
+
 TEST_F(XenSmokeBoot, CliDetachWithoutForceIsRefusedOnRealXen)
 {
     SKIP_WITHOUT_CLI();

@@ -32,6 +32,17 @@ cli_live_attach_detach() {
   </target>
 </memory>
 XML
+    # With the default limits (no <maxMemory>: 4 TiB) our layout would put
+    # the window above 4 TiB, beyond the guest's physical address width
+    # (40 bits under TCG): the attach must be refused before anything is
+    # granted or mapped (Xen's log then shows the one mapping below only).
+    printf '%s\n' '[hypervisor]' 'default_memory_slots = 4' > /tmp/xlnv-cli-4t.conf
+    LIBXL_NVDIMM_CONFIG=/tmp/xlnv-cli-4t.conf LIBXL_NVDIMM_STATE_DIR=/tmp/xlnv-state \
+        virt-xen-nvdimm -c xen:///system attach-device g4 /tmp/g4-nvdimm.xml --live \
+        > /tmp/cli-attach-4t.txt 2>&1
+    xlnv_result live_cli.attach_4t_rc "$?"
+    xlnv_result live_cli.attach_4t_out "$(xlnv_oneline /tmp/cli-attach-4t.txt)"
+    xlnv_report_xen_mappings live_cli.after_4t "$domid"
     xlnv_cli attach-device g4 /tmp/g4-nvdimm.xml --live > /tmp/cli-attach.txt 2>&1
     xlnv_result live_cli.attach_rc "$?"
     xlnv_result live_cli.attach_out "$(xlnv_oneline /tmp/cli-attach.txt)"
