@@ -6,6 +6,7 @@ extern "C" {
 #include <libxl_utils.h>
 }
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -14,6 +15,7 @@ extern "C" {
 #include <memory>
 
 #include "acpi/firmware.h"
+#include "acpi/table_upgrade.h"
 #include "util/error.h"
 #include "util/i18n.h"
 #include "util/strutil.h"
@@ -334,10 +336,10 @@ void fillNvdimmConfig(libxl_domain_config &cfg, const GuestLayout &layout,
     }
 }
 
-acpi::Bytes buildLayoutFirmware(const GuestLayout &layout)
+namespace {
+
+std::vector<acpi::NfitDevice> nfitDevices(const GuestLayout &layout)
 {
-    if (!layout.acpiTables())
-        return {};
     std::vector<acpi::NfitDevice> devices;
     for (const auto &d : layout.devices) {
         acpi::NfitDevice n;
@@ -349,7 +351,37 @@ acpi::Bytes buildLayoutFirmware(const GuestLayout &layout)
         n.readonly = d.readonly;
         devices.push_back(n);
     }
-    return acpi::buildAcpiFirmware(devices);
+    return devices;
+}
+
+// Writes `bytes` as dir/name, or removes a dir/name left from an earlier
+// conversion when there is nothing to write (a domain that changed from
+// PVH to HVM must not keep the other kind's tables).
+void writeOrRemove(const std::string &dir, const char *name, const acpi::Bytes &bytes)
+{
+    const std::string path = dir + "/" + name;
+    if (!bytes.empty()) {
+        mkdirs(dir);
+        acpi::writeAcpiFirmware(path, bytes);
+    } else if (unlink(path.c_str()) < 0 && errno != ENOENT) {
+        raiseSystem(errno, _("cannot remove '%s'"), path.c_str());
+    }
+}
+
+} // namespace
+
+acpi::Bytes buildLayoutFirmware(const GuestLayout &layout)
+{
+    if (!layout.acpiTables())
+        return {};
+    return acpi::buildAcpiFirmware(nfitDevices(layout));
+}
+
+acpi::Bytes buildLayoutTableUpgrade(const GuestLayout &layout)
+{
+    if (layout.kind != GuestKind::Pvh || layout.devices.empty())
+        return {};
+    return acpi::buildTableUpgradeCpio(acpi::buildAcpiFirmware(nfitDevices(layout)));
 }
 
 std::string formatXlConfig(const libxl_domain_config &cfg)
@@ -434,11 +466,10 @@ DomainConfig buildNativeConfig(conf::DomainXml &dom, BackingResolver &resolver,
     fillBaseConfig(*cfg.get(), work);
     const std::string blob_path = options.domain_state_dir + "/" + kAcpiFirmwareName;
     fillNvdimmConfig(*cfg.get(), layout, blob_path);
-    acpi::Bytes blob = buildLayoutFirmware(layout);
-    if (!blob.empty()) {
-        mkdirs(options.domain_state_dir);
-        acpi::writeAcpiFirmware(blob_path, blob);
-    }
+    const acpi::Bytes blob = buildLayoutFirmware(layout);
+    const acpi::Bytes upgrade = buildLayoutTableUpgrade(layout);
+    writeOrRemove(options.domain_state_dir, kAcpiFirmwareName, blob);
+    writeOrRemove(options.domain_state_dir, kAcpiTableUpgradeName, upgrade);
     dom = std::move(work);
     return cfg;
 }

@@ -53,6 +53,10 @@ void fillNvdimmConfig(libxl_domain_config &cfg, const GuestLayout &layout,
 // layout needs no tables (no devices, or PVH).
 acpi::Bytes buildLayoutFirmware(const GuestLayout &layout);
 
+// For a PVH layout with devices: the same tables as a cpio for the guest
+// kernel's ACPI table upgrade (acpi/table_upgrade.h); empty otherwise.
+acpi::Bytes buildLayoutTableUpgrade(const GuestLayout &layout);
+
 // xl.cfg text as `virsh domxml-to-native xen-xl` prints it, plus iomem
 // and acpi_firmware.
 std::string formatXlConfig(const libxl_domain_config &cfg);
@@ -63,12 +67,14 @@ struct NativeOptions {
 };
 
 // Everything together: layout (writing slots/bases back into `dom`),
-// base config, NVDIMM config, and the blob written under
-// domain_state_dir (created if missing) as "nvdimm-acpi.bin". Nothing is
-// written when any step fails.
+// base config, NVDIMM config, and the tables written under
+// domain_state_dir (created if missing): "nvdimm-acpi.bin" for an HVM
+// guest, "nvdimm-acpi-upgrade.cpio" for a PVH guest. Nothing is written
+// when any step fails.
 DomainConfig buildNativeConfig(conf::DomainXml &dom, BackingResolver &resolver,
                                const NativeOptions &options);
 
 constexpr const char *kAcpiFirmwareName = "nvdimm-acpi.bin";
+constexpr const char *kAcpiTableUpgradeName = "nvdimm-acpi-upgrade.cpio";
 
 } // namespace xlnv::libxl

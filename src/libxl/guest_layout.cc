@@ -133,6 +133,29 @@ void computeRanges(PlacedNvdimm &d)
     }
 }
 
+// A device the guest cannot address is mapped by Xen without complaint,
+// and the guest faults on every access: refuse it before anything is
+// provisioned or mapped. `name` is the alias the device has or gets.
+void checkGuestAddressWidth(const PlacedNvdimm &d, const std::string &name, bool explicitBase,
+                            unsigned bits)
+{
+    if (bits == 0 || bits >= 64)
+        return;
+    const uint64_t limit = 1ull << bits;
+    if (d.base <= limit && d.size <= limit - d.base)
+        return;
+    if (explicitBase)
+        raise(ErrorCode::ConfigUnsupported,
+              _("NVDIMM '%s' at guest address 0x%llx-0x%llx is beyond the guest's %u-bit physical address "
+                "space (ends at 0x%llx): give it a lower <address base>, or none to have it placed"),
+              name.c_str(), (ull)d.base, (ull)(d.base + d.size - 1), bits, (ull)limit);
+    raise(ErrorCode::ConfigUnsupported,
+          _("NVDIMM '%s' at guest address 0x%llx-0x%llx is beyond the guest's %u-bit physical address "
+            "space (ends at 0x%llx): lower <maxMemory> (or [hypervisor] default_max_memory_kib for "
+            "domains without it)"),
+          name.c_str(), (ull)d.base, (ull)(d.base + d.size - 1), bits, (ull)limit);
+}
+
 struct Interval {
     uint64_t start, end;  // [start, end)
     const PlacedNvdimm *dev;
@@ -156,6 +179,21 @@ uint64_t nvdimmGuestSize(const conf::NvdimmDef &def)
               _("NVDIMM '%s': target size minus label size must be at least 2 MiB"),
               conf::nvdimmDisplayName(def).c_str());
     return area;
+}
+
+unsigned guestPhysAddrBits(Hypervisor &hv, const conf::DomainXml &dom)
+{
+    try {
+        const DomainInfo info = hv.lookupByName(dom.name());
+        return hv.physAddrBits(info);
+    } catch (const Error &) {
+        // Not known to the hypervisor (or the lookup failed): a new domain.
+    }
+    try {
+        return hv.defaultPhysAddrBits(dom.osType() == "xenpvh" ? DomainKind::Pvh : DomainKind::Hvm);
+    } catch (const Error &) {
+        return 0;
+    }
 }
 
 GuestLayout planGuestLayout(conf::DomainXml &dom, BackingResolver &resolver,
@@ -251,6 +289,13 @@ GuestLayout planGuestLayout(conf::DomainXml &dom, BackingResolver &resolver,
         taken.push_back({d.base, d.base + d.size, &d});
     }
 
+    for (const auto &d : devs) {
+        const auto &def = defs[d.index];
+        const std::string name = def.alias.empty() ? strprintf("nvdimm%u", d.slot) : def.alias;
+        checkGuestAddressWidth(d, name, def.address.present && def.address.base != 0,
+                               options.phys_addr_bits);
+    }
+
     // Backings -> iomem ranges.
     std::vector<Interval> host_taken;
     bool warned_4k = false;
@@ -273,7 +318,8 @@ GuestLayout planGuestLayout(conf::DomainXml &dom, BackingResolver &resolver,
             xlnv::warn(_("domain '%s' is PVH: NVDIMM '%s' is mapped at guest addresses 0x%llx-0x%llx "
                          "but gets no NFIT (libxl loads acpi_firmware for HVM guests only); "
                          "give the guest kernel the NFIT and SSDT through its ACPI table upgrade "
-                         "(see formatdomain-nvdimm)"),
+                         "(domxml-to-native writes them as nvdimm-acpi-upgrade.cpio to put in "
+                         "front of the initrd; see formatdomain-nvdimm)"),
                        dom.name().c_str(), d.name.c_str(), (ull)d.base,
                        (ull)(d.base + d.size - 1));
     }

@@ -29,6 +29,7 @@
 
 #include "conf/domain_conf.h"
 #include "libxl/backing_resolver.h"
+#include "libxl/hypervisor.h"
 
 namespace xlnv::libxl {
 
@@ -79,6 +80,10 @@ struct LayoutOptions {
     // Host namespaces every host range must lie in (the toolstack's own
     // check: Xen does not verify iomem frames). Empty: no check.
     std::vector<PmemNamespace> namespaces;
+    // The guest's physical address width (Hypervisor::physAddrBits):
+    // every device must end at or below 1 << bits, checked before any
+    // backing is resolved or provisioned. 0: unknown, not checked.
+    unsigned phys_addr_bits = 0;
 };
 
 // The window base for this domain (formula above).
@@ -87,7 +92,14 @@ uint64_t nvdimmWindowBase(const conf::DomainXml &dom);
 // Guest-visible size for one device (bytes); throws when nothing is left.
 uint64_t nvdimmGuestSize(const conf::NvdimmDef &def);
 
-// Place every NVDIMM of `dom`, resolve backings, compute iomem ranges and
+// The physical address width the guest of `dom` has, or gets when it is
+// started: the hypervisor's domain of that name if it knows one, else
+// what a new domain of that kind gets. 0 when unknown; a failed query
+// never throws (the check is skipped instead).
+unsigned guestPhysAddrBits(Hypervisor &hv, const conf::DomainXml &dom);
+
+// Place every NVDIMM of `dom`, check the placement against the guest's
+// physical address width, resolve backings, compute iomem ranges and
 // write assigned slots/bases back into `dom`. Throws xlnv::Error
 // (ConfigUnsupported / XmlError / OperationInvalid) naming the device.
 GuestLayout planGuestLayout(conf::DomainXml &dom, BackingResolver &resolver,

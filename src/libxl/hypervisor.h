@@ -57,6 +57,10 @@ struct DomainInfo {
     uint64_t max_memory_kib = 0;       // <maxMemory>, or the configured default
     unsigned memory_slots = 0;         // <maxMemory slots>, or the configured default
     std::vector<VnumaCell> vnuma;      // empty: no vNUMA
+    // The guest's physical address width (CPUID 0x80000008 EAX[7:0]);
+    // 0 = unknown. Filled by the simulated host; on xen:///system it costs
+    // a CPU policy query, so lookups leave it 0: ask physAddrBits().
+    unsigned phys_addr_bits = 0;
 };
 
 // Host frames a domain may map (iomem permission).
@@ -131,6 +135,17 @@ public:
     // come from this project's own ledger (Xen has no query for them).
     virtual std::vector<MemoryMapping> mappings(uint32_t domid) = 0;
     virtual std::vector<IomemPermission> iomemPermissions(uint32_t domid) = 0;
+
+    // Guest physical address width in bits: NVDIMMs must end below
+    // 1 << bits, or the guest faults on them (Xen maps them regardless).
+    // 0 = unknown, and the check is skipped: a failed query never fails
+    // an operation.
+    // - physAddrBits: a running domain's own width; for a shut off one,
+    //   the width it gets when started.
+    // - defaultPhysAddrBits: what a new domain of `kind` gets (prepare,
+    //   domxml-to-native: no domain exists yet).
+    virtual unsigned physAddrBits(const DomainInfo &dom) { return dom.phys_addr_bits; }
+    virtual unsigned defaultPhysAddrBits(DomainKind kind) = 0;
 };
 
 // Lookup helper shared by the CLI and the live code: a number is an id,

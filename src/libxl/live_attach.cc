@@ -75,6 +75,8 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
     conf::NvdimmDef def = conf::parseNvdimmString(deviceXml, conf::NVDIMM_INACTIVE, "device XML");
     std::string alias;
     std::optional<conf::DimmAddress> placed;
+    // The guest's address width bounds every placement below (0: unknown).
+    const unsigned physBits = conn.hypervisor().physAddrBits(info);
 
     // Persistent side first as a dry run, so a definition that cannot
     // take the device is refused before the live domain is touched.
@@ -87,7 +89,9 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
         conf::validateNvdimm(def, pers.arch());
         pers.addNvdimm(def);
         PlaceholderResolver ph;
-        planGuestLayout(pers, ph);
+        LayoutOptions lo;
+        lo.phys_addr_bits = physBits;
+        planGuestLayout(pers, ph, lo);
         conf::validateDomain(pers);
         conf::validateXenRules(pers);
     }
@@ -141,6 +145,7 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             GuestLayout layout;
             try {
                 LayoutOptions lo;
+                lo.phys_addr_bits = physBits;   // checked before the backing is provisioned
                 layout = planGuestLayout(work, resolver, lo);
             } catch (...) {
                 if (resolver.made && resolver.made->created)
@@ -239,7 +244,9 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
                 cdef.address = *placed;
             pers.addNvdimm(cdef);
             PlaceholderResolver ph;
-            GuestLayout layout = planGuestLayout(pers, ph);
+            LayoutOptions lo;
+            lo.phys_addr_bits = physBits;
+            GuestLayout layout = planGuestLayout(pers, ph, lo);
             conf::validateDomain(pers);
             conf::validateXenRules(pers);
             if (alias.empty())

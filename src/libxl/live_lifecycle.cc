@@ -58,6 +58,7 @@ PreparedDomain NvdimmDriver::Impl::prepareLocked(conf::DomainXml &dom, const std
     conf::validateXenRules(dom, conf::kXenRulesNoPvhWarning);
     const std::string name = dom.name();
     HostBackings &hb = conn.backingResolver();
+    const unsigned physBits = guestPhysAddrBits(conn.hypervisor(), dom);
 
     st = DomainStatus{};
     st.name = name;
@@ -80,9 +81,11 @@ PreparedDomain NvdimmDriver::Impl::prepareLocked(conf::DomainXml &dom, const std
 
     liveStep("prepare: provision backings");
     ProvisionAll resolver(hb);
+    LayoutOptions lo;
+    lo.phys_addr_bits = physBits;   // checked before any backing is provisioned
     GuestLayout layout;
     try {
-        layout = planGuestLayout(dom, resolver);
+        layout = planGuestLayout(dom, resolver, lo);
     } catch (...) {
         for (const auto &[path, made] : resolver.made)
             if (made.created)

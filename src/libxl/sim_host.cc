@@ -126,9 +126,15 @@ DomainInfo SimHost::buildInfo(const std::string &name, const SimDomainRuntime &r
     info.max_memory_kib = s.max_memory_kib.value_or(limits_.max_memory_kib);
     info.memory_slots = s.max_memory_kib ? s.memory_slots : limits_.memory_slots;
     info.vnuma = s.vnuma;
-    for (const auto &g : description_.guests)
-        if (g.name == name && !g.ram.empty())
+    info.phys_addr_bits = description_.phys_bits;
+    for (const auto &g : description_.guests) {
+        if (g.name != name)
+            continue;
+        if (!g.ram.empty())
             info.ram = g.ram;
+        if (g.phys_bits)
+            info.phys_addr_bits = g.phys_bits;
+    }
     if (info.ram.empty())
         info.ram = hvmRamLayout(s.memory_kib);
     return info;

@@ -189,6 +189,21 @@ void parseRegion(xmlNode *node, const std::string &source, SimHostDescription &h
     }
 }
 
+// A physical address width attribute (phys_bits='40'), or `fallback`.
+unsigned physBits(xmlNode *node, unsigned fallback, const std::string &source)
+{
+    const auto text = attr(node, "phys_bits");
+    if (!text)
+        return fallback;
+    unsigned v = 0;
+    if (!parseUInt(*text, v) || v < kSimMinPhysBits || v > kSimMaxPhysBits)
+        raise(ErrorCode::XmlError,
+              _("invalid value '%s' for attribute 'phys_bits' of <%s> in simulated host '%s', expected %u to %u"),
+              text->c_str(), reinterpret_cast<const char *>(node->name), source.c_str(), kSimMinPhysBits,
+              kSimMaxPhysBits);
+    return v;
+}
+
 void parseGuest(xmlNode *node, const std::string &source, SimHostDescription &host)
 {
     SimGuestDescription g;
@@ -220,6 +235,7 @@ void parseGuest(xmlNode *node, const std::string &source, SimHostDescription &ho
         raise(ErrorCode::XmlError,
               _("invalid value '%s' for attribute 'eject' of <guest> in simulated host '%s', expected ack, refuse or ignore"),
               eject.c_str(), source.c_str());
+    g.phys_bits = physBits(node, 0, source);
     for (xmlNode *c = node->children; c; c = c->next) {
         if (isElement(c, "ram"))
             g.ram.push_back({frameNumber(c, "gfn", source), frameNumber(c, "frames", source)});
@@ -260,6 +276,7 @@ SimHostDescription parseSimHostDescription(std::string_view xml, const std::stri
 
     SimHostDescription host;
     host.name = attr(root, "name").value_or("");
+    host.phys_bits = physBits(root, kSimDefaultPhysBits, source);
     for (xmlNode *c = root->children; c; c = c->next) {
         if (isElement(c, "pmem")) {
             for (xmlNode *r = c->children; r; r = r->next)

@@ -33,13 +33,22 @@ struct SimGuestDescription {
     std::string definition;            // libvirt domain XML
     std::string name;                  // from the definition
     SimEjectBehaviour eject = SimEjectBehaviour::Ack;
+    unsigned phys_bits = 0;            // <guest phys_bits='N'>; 0: the host's
 };
+
+// A guest's physical address width when the description gives none
+// (<simhost phys_bits='N'>): what current x86 hosts give HVM guests.
+constexpr unsigned kSimDefaultPhysBits = 46;
+// Widths a description may give (x86: 32 bits up to 52).
+constexpr unsigned kSimMinPhysBits = 32;
+constexpr unsigned kSimMaxPhysBits = 52;
 
 struct SimHostDescription {
     std::string name;
     std::vector<PmemRegion> regions;
     std::vector<SimNamespaceDescription> namespaces;
     std::vector<SimGuestDescription> guests;
+    unsigned phys_bits = kSimDefaultPhysBits;   // guests without their own
 };
 
 // Parses and checks a description; `source` names it in errors.

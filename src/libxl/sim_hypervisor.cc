@@ -144,6 +144,10 @@ uint64_t SimHypervisor::mappingCallLocked(SimHost::Session &s, uint32_t domid, u
         raise(ErrorCode::AccessDenied,
               _("domain '%s' has no iomem permission for host frames %s"),
               dom.name.c_str(), frames(mfn, n).c_str());
+    if (dom.phys_addr_bits && dom.phys_addr_bits < 64 && gfn + n > (1ull << dom.phys_addr_bits) / kPageSize)
+        raise(ErrorCode::ConfigUnsupported,
+              _("guest frames %s are beyond the %u-bit physical address space of domain '%s'"),
+              frames(gfn, n).c_str(), dom.phys_addr_bits, dom.name.c_str());
     for (const auto &r : dom.ram)
         if (rangesOverlap(r.gfn, r.nr, gfn, n))
             raise(ErrorCode::OperationInvalid,
@@ -238,6 +242,11 @@ std::vector<IomemPermission> SimHypervisor::iomemPermissions(uint32_t domid)
     SimHost::Session s(*host_, false);
     s.activeDomain(domid);
     return s.state().ledger.iomem(domid);
+}
+
+unsigned SimHypervisor::defaultPhysAddrBits(DomainKind)
+{
+    return host_->description().phys_bits;
 }
 
 uint32_t SimHypervisor::startDomain(const std::string &name, bool paused)

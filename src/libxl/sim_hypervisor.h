@@ -9,7 +9,12 @@
 //   - no overlap with guest RAM or an existing mapping of the domain, and
 //     a host frame mapped into one domain is refused to any other
 //     (OperationInvalid);
-//   - permission cannot be revoked while frames are still mapped.
+//   - permission cannot be revoked while frames are still mapped;
+//   - guest frames must lie below the guest's physical address width
+//     (<guest phys_bits>, else <simhost phys_bits>, default 46): Xen
+//     maps them anyway, but the guest faults on every access, so the
+//     simulated guest refuses what a real one could not use
+//     (ConfigUnsupported).
 #pragma once
 
 #include <memory>
@@ -49,6 +54,8 @@ public:
     void unmapMemory(uint32_t domid, uint64_t gfn, uint64_t mfn, uint64_t nr, Caller caller = Caller::Toolstack) override;
     std::vector<MemoryMapping> mappings(uint32_t domid) override;
     std::vector<IomemPermission> iomemPermissions(uint32_t domid) override;
+    // A domain not in the description gets the host's width.
+    unsigned defaultPhysAddrBits(DomainKind kind) override;
 
     // One "hypercall" (XEN_DOMCTL_memory_mapping): at most 64 entries;
     // returns the frames it mapped or unmapped. Tests use it directly.

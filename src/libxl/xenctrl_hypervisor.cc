@@ -4,6 +4,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <optional>
 
 #include "libxl/hypervisor_domain_xml.h"
 #include "libxl/hypervisor_state.h"
@@ -16,6 +18,7 @@
 #undef __STRICT_ANSI__
 extern "C" {
 #include <xenctrl.h>
+#include <xenguest.h>
 #include <libxl.h>
 #include <libxl_utils.h>
 }
@@ -230,6 +233,43 @@ DomainInfo XenctrlHypervisor::lookupById(uint32_t domid)
     if (n != 1 || di.domain != domid || (di.flags & (XEN_DOMINF_dying | XEN_DOMINF_shutdown)))
         raise(ErrorCode::NoDomain, _("no domain with matching id %u"), domid);
     return describe(di.domain, di.flags, di.tot_pages, di.handle);
+}
+
+unsigned XenctrlHypervisor::policyPhysAddrBits(std::optional<uint32_t> domid)
+{
+    constexpr uint32_t kAddressSizesLeaf = 0x80000008;
+    std::unique_ptr<xc_cpu_policy_t, decltype(&xc_cpu_policy_destroy)> policy(xc_cpu_policy_init(),
+                                                                            xc_cpu_policy_destroy);
+    if (!policy)
+        return 0;
+    const int rc = domid ? xc_cpu_policy_get_domain(xch_, *domid, policy.get())
+                         : xc_cpu_policy_get_system(xch_, XEN_SYSCTL_cpu_policy_hvm_default, policy.get());
+    if (rc != 0)
+        return 0;
+    uint32_t nrLeaves = 0, nrMsrs = 0;
+    if (xc_cpu_policy_get_size(xch_, &nrLeaves, &nrMsrs) != 0 || nrLeaves == 0)
+        return 0;
+    std::vector<xen_cpuid_leaf_t> leaves(nrLeaves);
+    if (xc_cpu_policy_serialise(xch_, policy.get(), leaves.data(), &nrLeaves, nullptr, nullptr) != 0)
+        return 0;
+    for (uint32_t i = 0; i < nrLeaves && i < leaves.size(); ++i)
+        if (leaves[i].leaf == kAddressSizesLeaf)
+            return leaves[i].a & 0xff;
+    return 0;
+}
+
+unsigned XenctrlHypervisor::physAddrBits(const DomainInfo &dom)
+{
+    if (dom.phys_addr_bits)
+        return dom.phys_addr_bits;
+    if (dom.kind == DomainKind::Pv)
+        return 0;
+    return dom.domid ? policyPhysAddrBits(dom.domid) : policyPhysAddrBits(std::nullopt);
+}
+
+unsigned XenctrlHypervisor::defaultPhysAddrBits(DomainKind kind)
+{
+    return kind == DomainKind::Pv ? 0 : policyPhysAddrBits(std::nullopt);
 }
 
 MappingLedger XenctrlHypervisor::loadLedger()

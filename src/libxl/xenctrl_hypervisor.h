@@ -37,6 +37,10 @@ public:
     void unmapMemory(uint32_t domid, uint64_t gfn, uint64_t mfn, uint64_t nr, Caller caller = Caller::Toolstack) override;
     std::vector<MemoryMapping> mappings(uint32_t domid) override;
     std::vector<IomemPermission> iomemPermissions(uint32_t domid) override;
+    // From Xen's CPUID policy (libxenguest): a running domain's own, else
+    // Xen's default HVM policy (PVH guests are HVM containers too).
+    unsigned physAddrBits(const DomainInfo &dom) override;
+    unsigned defaultPhysAddrBits(DomainKind kind) override;
 
     // Retries of one mapping call that Xen interrupted (EINTR/EAGAIN).
     static constexpr unsigned kMaxRetries = 8;
@@ -46,6 +50,9 @@ private:
     DomainInfo describe(uint32_t domid, uint32_t flags, uint64_t totPages, const unsigned char handle[16]);
     // One batch through xc_domain_memory_mapping; returns frames done.
     uint64_t mappingBatch(uint32_t domid, uint64_t gfn, uint64_t mfn, uint64_t nr, bool add);
+    // Leaf 0x80000008 EAX[7:0] of a domain's CPUID policy, or of Xen's
+    // default HVM policy without a domid; 0 when any call fails.
+    unsigned policyPhysAddrBits(std::optional<uint32_t> domid);
     MappingLedger loadLedger();
     void saveLedger(const MappingLedger &ledger);
 

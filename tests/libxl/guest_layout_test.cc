@@ -261,3 +261,74 @@ TEST(DomainConfigBuild, HvmConfigCarriesIomemAndAcpiFirmware)
     EXPECT_EQ(b.max_memkb, 4194304u - 65536u);
     std::system(("rm -rf '" + dir + "'").c_str());
 }
+
+TEST(GuestLayout, DeviceBeyondTheGuestsAddressWidthIsRefusedBeforeItsBackingIsResolved)
+{
+    Fixture f;
+    // Window at 52 GiB; a 35-bit guest ends at 32 GiB. The backing does not
+    // exist: the width check has to come first to be the error reported.
+    auto dom = conf::DomainXml::parseString(domain(nvdimm("/nonexistent", "1048576")), conf::NVDIMM_INACTIVE);
+    LayoutOptions o = f.options();
+    o.phys_addr_bits = 35;
+    try {
+        planGuestLayout(dom, f.host, o);
+        FAIL() << "placed beyond the width";
+    } catch (const Error &e) {
+        EXPECT_EQ(e.code(), ErrorCode::ConfigUnsupported);
+        EXPECT_EQ(e.message(),
+                  "unsupported configuration: NVDIMM 'nvdimm0' at guest address 0xd00000000-0xd3fffffff is "
+                  "beyond the guest's 35-bit physical address space (ends at 0x800000000): lower <maxMemory> "
+                  "(or [hypervisor] default_max_memory_kib for domains without it)");
+    }
+    EXPECT_FALSE(dom.nvdimms()[0].address.present);
+}
+
+TEST(GuestLayout, DeviceBelowTheGuestsAddressWidthIsPlaced)
+{
+    Fixture f;
+    auto dom = conf::DomainXml::parseString(domain(nvdimm("/dev/dax0.0", "1048576")), conf::NVDIMM_INACTIVE);
+    LayoutOptions o = f.options();
+    o.phys_addr_bits = 36;   // ends at 64 GiB; the device takes 52-53 GiB
+    GuestLayout layout = planGuestLayout(dom, f.host, o);
+    ASSERT_EQ(layout.devices.size(), 1u);
+    EXPECT_EQ(layout.devices[0].base, 52ull << 30);
+}
+
+TEST(GuestLayout, ExplicitBaseBeyondTheWidthNamesTheAliasAndAsksForALowerBase)
+{
+    Fixture f;
+    auto dom = conf::DomainXml::parseString(
+        domain("<memory model='nvdimm'><source><path>/dev/dax0.0</path></source><target><size unit='KiB'>"
+               "1048576</size></target><alias name='ua-big'/>"
+               "<address type='dimm' slot='2' base='0x1000000000'/></memory>"),
+        conf::NVDIMM_INACTIVE);
+    LayoutOptions o = f.options();
+    o.phys_addr_bits = 36;
+    try {
+        planGuestLayout(dom, f.host, o);
+        FAIL() << "placed beyond the width";
+    } catch (const Error &e) {
+        EXPECT_EQ(e.message(),
+                  "unsupported configuration: NVDIMM 'ua-big' at guest address 0x1000000000-0x103fffffff is "
+                  "beyond the guest's 36-bit physical address space (ends at 0x1000000000): give it a lower "
+                  "<address base>, or none to have it placed");
+    }
+}
+
+TEST(DomainConfigBuild, DeviceBeyondTheGuestsAddressWidthWritesNothing)
+{
+    Fixture f;
+    char tmpl[] = "/tmp/xlnv-layout-XXXXXX";
+    std::string dir = ::mkdtemp(tmpl);
+    auto dom = conf::DomainXml::parseString(domain(nvdimm("/dev/dax0.1", "65536")), conf::NVDIMM_INACTIVE);
+    const std::string before = dom.format();
+    NativeOptions opts;
+    opts.domain_state_dir = dir + "/domains/t";
+    opts.layout = f.options();
+    opts.layout.phys_addr_bits = 35;
+    EXPECT_THROW(buildNativeConfig(dom, f.host, opts), Error);
+    EXPECT_EQ(dom.format(), before);
+    struct stat st;
+    EXPECT_NE(::stat(opts.domain_state_dir.c_str(), &st), 0);
+    std::system(("rm -rf '" + dir + "'").c_str());
+}

@@ -242,6 +242,26 @@ TEST_P(LibxlXml2DomConfigError, FailsWithTheExpectedMessageAndLeavesNothing)
     ASSERT_TRUE(out.failed) << "conversion succeeded but an error is expected:\n" << out.cfg;
     expectMatchesFile(out.error, base() + ".err");
     EXPECT_FALSE(fileExists(dir.path + "/" + libxl::kAcpiFirmwareName));
+    EXPECT_FALSE(fileExists(dir.path + "/" + libxl::kAcpiTableUpgradeName));
+}
+
+// HVM guests get the tables as acpi_firmware; PVH guests (libxl loads no
+// tables into them) as the table-upgrade cpio for their initrd.
+TEST_P(LibxlXml2DomConfig, WritesTheTablesInTheFormTheGuestKindTakes)
+{
+    Outcome out = convert(GetParam(), dir.path);
+    ASSERT_FALSE(out.failed) << out.error;
+    const bool pvh = out.cfg.find("type = \"pvh\"") != std::string::npos;
+    const bool fw = out.cfg.find("acpi_firmware = ") != std::string::npos;
+    const std::string cpio_path = dir.path + "/" + libxl::kAcpiTableUpgradeName;
+    EXPECT_EQ(fileExists(dir.path + "/" + libxl::kAcpiFirmwareName), fw);
+    EXPECT_EQ(fileExists(cpio_path), pvh && out.xml.find("model='nvdimm'") != std::string::npos);
+    if (fileExists(cpio_path)) {
+        std::ifstream in(cpio_path, std::ios::binary);
+        std::string magic(6, '\0');
+        in.read(magic.data(), 6);
+        EXPECT_EQ(magic, "070701") << "an uncompressed newc cpio";
+    }
 }
 
 TEST_P(LibxlXml2DomConfig, JsonLoadsBackThroughLibxenlight)

@@ -153,6 +153,37 @@ TEST(CliRefuses, CurrentWithConfigAndPersistentLikeVirsh)
     EXPECT_EQ(r.err.rfind("error: Options --persistent and --current are mutually exclusive\n", 0), 0u) << r.err;
 }
 
+TEST(CliRefuses, LiveAttachBeyondTheGuestsAddressWidth)
+{
+    // demo: 40 address bits, maxMemory 2 TiB: the window is above 1 TiB.
+    CustomSimHost host({.demo_phys_bits = "40"});
+    const HostSnapshot before = snapshot(*host);
+    const CliResult r = host->cli({"attach-device", "demo", host->file("d.xml", nvdimmXml({})), "--live"});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err,
+              "error: unsupported configuration: NVDIMM 'nvdimm0' at guest address 0x20900000000-0x2093fffffff "
+              "is beyond the guest's 40-bit physical address space (ends at 0x10000000000): lower <maxMemory> "
+              "(or [hypervisor] default_max_memory_kib for domains without it)\n");
+    EXPECT_EQ(snapshot(*host), before);
+    EXPECT_EQ(host->stats()["map_calls"], 0);
+}
+
+TEST(CliRefuses, DomxmlToNativeBeyondTheGuestsAddressWidth)
+{
+    CustomSimHost host({.host_phys_bits = "40"});
+    const CliResult xml = host->cli({"dumpxml", "demo2", "--inactive"});
+    ASSERT_EQ(xml.status, 0) << xml.err;
+    std::string dom = xml.out;
+    const size_t empty = dom.find("<devices/>");
+    ASSERT_NE(empty, std::string::npos) << dom;
+    dom.replace(empty, 10, "<devices>" + nvdimmXml({.size_mib = 256}) + "</devices>");
+    expectRefusedUnchanged(*host, {"domxml-to-native", "xen-xl", host->file("demo2.xml", dom)},
+                           "beyond the guest's 40-bit physical address space (ends at 0x10000000000)");
+    expectRefusedUnchanged(*host, {"prepare", "demo2", "--xml", host->path("demo2.xml")},
+                           "NVDIMM 'nvdimm0' at guest address 0x10900000000-");
+}
+
 TEST(CliRefuses, StartOfARunningDomain)
 {
     SimHostDir host;

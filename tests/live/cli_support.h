@@ -318,6 +318,8 @@ struct SimHostSpec {
     std::string devdax_offset = "2MiB";
     std::string devdax_size = "1TiB";
     std::string devdax_align = "2MiB";
+    std::string demo_phys_bits;                     // <guest phys_bits> of demo; empty: none
+    std::string host_phys_bits;                     // <simhost phys_bits>; empty: none
 };
 
 inline std::string simGuestXml(const std::string &state, const std::string &name, const std::string &uuid,
@@ -342,7 +344,8 @@ inline std::string simGuestXml(const std::string &state, const std::string &name
 
 inline std::string simHostXml(const SimHostSpec &spec)
 {
-    return "<simhost name='test'>\n"
+    return "<simhost name='test'" +
+           (spec.host_phys_bits.empty() ? std::string() : " phys_bits='" + spec.host_phys_bits + "'") + ">\n"
            "  <pmem>\n"
            "    <region dev='region0' spa='0x10000000000' size='0x10000200000' align='" +
            spec.devdax_align + "' node='0'>\n"
@@ -356,7 +359,8 @@ inline std::string simHostXml(const SimHostSpec &spec)
            "  </pmem>\n"
            "  <guests>\n" +
            simGuestXml("running", "demo", "4dea22b3-1d52-d8f3-2516-782e98ab3fa0", spec.demo_max_memory_kib,
-                       4194304, " id='1' eject='" + spec.eject + "'") +
+                       4194304, " id='1' eject='" + spec.eject + "'" +
+                           (spec.demo_phys_bits.empty() ? "" : " phys_bits='" + spec.demo_phys_bits + "'")) +
            simGuestXml("shutoff", "demo2", "8a3c6f0e-5b1d-4c2a-9e7f-0d1b2c3d4e5f", 1073741824, 2097152, "") +
            "  </guests>\n"
            "</simhost>\n";

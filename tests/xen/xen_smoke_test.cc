@@ -62,6 +62,7 @@ constexpr unsigned kCliLiveIndex = 48;
 // The HVM guest built from our domxml-to-native output (h2): 64 MiB on
 // the devdax namespace of NVDIMM 1.
 constexpr std::uint64_t kCliHvmBytes = 64ull << 20;
+constexpr std::uint64_t kCliPvhBytes = 32ull << 20;
 constexpr unsigned kFsFileMiB = 8;
 constexpr std::uint64_t kFsMarkOffset = 0x345670;
 constexpr std::uint64_t kPmemMarkOffset = 0x123450;
@@ -156,9 +157,10 @@ bool hvmGuestWanted()
 // xen-xl output (h2: proves the project).
 std::string guestPmemGuests()
 {
-    std::string g = "p1 p2";
+    const bool cli = !projectBinary().empty();
+    std::string g = cli ? "p1 p2 p3" : "p1 p2";
     if (hvmGuestWanted())
-        g += projectBinary().empty() ? " h1" : " h1 h2";
+        g += cli ? " h1 h2" : " h1";
     return g;
 }
 
@@ -627,7 +629,7 @@ protected:
     {
         boot_ = bootWithOneRetry([] {
         auto boot_ = std::make_unique<XenBoot>();
-        boot_->prepare({{kNvdimm0Bytes, {}}, {kNvdimm1Bytes, {}}});
+        boot_->prepare({{kNvdimm0Bytes, {}}, {kNvdimm1Bytes, {}}, {kNvdimm2Bytes, {}}});
         const Bytes nfit = makeTestNfit(kGuestGfn * kPage, kSliceFrames * kPage);
         const Bytes ssdt = makeTestSsdt();
         Bytes both = nfit;
@@ -643,6 +645,8 @@ protected:
             {"HVM_GUESTS", "\"" + guestPmemGuests() + "\""},
             {"NVDIMM1_SPA", hex(kNvdimm1Spa)},
             {"H2_NVDIMM_KIB", std::to_string(kCliHvmBytes >> 10)},
+            {"NVDIMM2_SPA", hex(kNvdimm2Spa)},
+            {"P3_NVDIMM_KIB", std::to_string(kCliPvhBytes >> 10)},
             {"PMEM_NR", hex(kSliceFrames)},
             {"PMEM_MARK_OFF", hex(kPmemMarkOffset)},
             {"H1_MFN", hex(kHvmMfn)},
@@ -773,36 +777,42 @@ std::vector<IomemRange> parseIomem(const std::string &text)
             GTEST_SKIP() << "VIRT_XEN_NVDIMM does not name a built virt-xen-nvdimm"; \
     } while (0)
 
-TEST_F(XenGuestPmemBoot, HvmGuestFromOurXenXlOutputSeesPmem0AtOurBaseAndSize)
+// A guest started from the project's own `domxml-to-native xen-xl` output
+// (dom0 results GUEST_cli.*): it sees region0 and /dev/pmem0 at the base
+// and size of our iomem ranges.
+void expectPmem0WhereOurRangesSay(const XenBoot &b, const std::string &guest,
+                                  std::uint64_t bytes)
 {
-    SKIP_UNLESS_CLI_HVM();
-    ASSERT_EQ(need("dom0", "h2_cli.create_namespace"), "0") << boot().log("dom0");
-    ASSERT_EQ(need("dom0", "h2_cli.rc"), "0") << need("dom0", "h2_cli.stderr");
-    EXPECT_EQ(need("dom0", "h2.create"), "ok") << boot().failure();
-    const auto ranges = parseIomem(need("dom0", "h2_cli.iomem"));
-    ASSERT_FALSE(ranges.empty()) << need("dom0", "h2_cli.iomem");
+    const auto dom0 = [&](const std::string &key) {
+        return b.result("dom0", key).value_or("<missing RESULT dom0:" + key + ">");
+    };
+    ASSERT_EQ(dom0(guest + "_cli.create_namespace"), "0") << b.log("dom0");
+    ASSERT_EQ(dom0(guest + "_cli.rc"), "0") << dom0(guest + "_cli.stderr");
+    EXPECT_EQ(dom0(guest + ".create"), "ok") << b.failure();
+    const auto ranges = parseIomem(dom0(guest + "_cli.iomem"));
+    ASSERT_FALSE(ranges.empty()) << dom0(guest + "_cli.iomem");
     std::uint64_t frames = 0;
     for (const auto &r : ranges) {
         EXPECT_EQ(r.gfn, ranges.front().gfn + frames) << "guest frames are contiguous";
         frames += r.nr;
     }
-    EXPECT_EQ(frames * kPage, kCliHvmBytes);
-    // NFIT + SSDT of our own, loaded by hvmloader from acpi_firmware.
-    EXPECT_NE(need("dom0", "h2_cli.acpi_firmware_bytes"), "0");
-    EXPECT_EQ(need("h2", "guest.regions"),
-              "region0:" + hex(ranges.front().gfn * kPage) + ":" + std::to_string(kCliHvmBytes))
-        << boot().log("h2");
-    EXPECT_EQ(need("h2", "guest.pmem"), "pmem0:" + std::to_string(kCliHvmBytes))
-        << boot().log("h2");
+    EXPECT_EQ(frames * kPage, bytes);
+    EXPECT_EQ(b.result(guest, "guest.regions").value_or("<none>"),
+              "region0:" + hex(ranges.front().gfn * kPage) + ":" + std::to_string(bytes))
+        << b.log(guest);
+    EXPECT_EQ(b.result(guest, "guest.pmem").value_or("<none>"), "pmem0:" + std::to_string(bytes))
+        << b.log(guest);
 }
 
-TEST_F(XenGuestPmemBoot, HvmGuestFromOurXenXlOutputMarkerLandsWhereOurRangesSay)
+// ... and the marker it wrote through /dev/pmem0 is in NVDIMM `index`'s
+// backing where our host ranges say, inside the devdax namespace.
+void expectMarkerWhereOurRangesSay(const XenBoot &b, const std::string &guest,
+                                   std::size_t index, std::uint64_t nvdimm_spa,
+                                   const std::string &text)
 {
-    SKIP_UNLESS_CLI_HVM();
-    const auto ranges = parseIomem(need("dom0", "h2_cli.iomem"));
-    const auto dax = parseNumber(need("dom0", "h2_cli.dax_resource"));
-    ASSERT_TRUE(!ranges.empty() && dax) << boot().log("dom0");
-    // Every host frame we handed to Xen is inside the devdax namespace.
+    const auto ranges = parseIomem(b.result("dom0", guest + "_cli.iomem").value_or(""));
+    const auto dax = parseNumber(b.result("dom0", guest + "_cli.dax_resource").value_or(""));
+    ASSERT_TRUE(!ranges.empty() && dax) << b.log("dom0");
     for (const auto &r : ranges)
         EXPECT_GE(r.mfn * kPage, *dax) << hex(r.mfn);
     std::optional<std::uint64_t> spa;
@@ -813,7 +823,41 @@ TEST_F(XenGuestPmemBoot, HvmGuestFromOurXenXlOutputMarkerLandsWhereOurRangesSay)
         guest_off += r.nr * kPage;
     }
     ASSERT_TRUE(spa);
-    EXPECT_EQ(need("h2", "pmem0.marker.readback"), marker("h2")) << boot().log("h2");
-    EXPECT_EQ(boot().readBacking(1, *spa - kNvdimm1Spa, marker("h2").size()), marker("h2"))
+    EXPECT_EQ(b.result(guest, "pmem0.marker.readback").value_or("<none>"), text) << b.log(guest);
+    EXPECT_EQ(b.readBacking(index, *spa - nvdimm_spa, text.size()), text)
         << "expected at SPA " << hex(*spa);
+}
+
+TEST_F(XenGuestPmemBoot, HvmGuestFromOurXenXlOutputSeesPmem0AtOurBaseAndSize)
+{
+    SKIP_UNLESS_CLI_HVM();
+    // NFIT + SSDT of our own, loaded by hvmloader from acpi_firmware.
+    EXPECT_NE(need("dom0", "h2_cli.acpi_firmware_bytes"), "0");
+    expectPmem0WhereOurRangesSay(boot(), "h2", kCliHvmBytes);
+}
+
+TEST_F(XenGuestPmemBoot, HvmGuestFromOurXenXlOutputMarkerLandsWhereOurRangesSay)
+{
+    SKIP_UNLESS_CLI_HVM();
+    expectMarkerWhereOurRangesSay(boot(), "h2", 1, kNvdimm1Spa, marker("h2"));
+}
+
+// The PVH route with the project's own pieces: `domxml-to-native xen-xl`
+// of a xenpvh domain gives the iomem ranges (and warns that libxl loads no
+// tables into PVH guests) and writes our NFIT + SSDT as a table-upgrade
+// cpio, which dom0 puts in front of the guest's initrd.
+TEST_F(XenGuestPmemBoot, PvhGuestFromOurXenXlOutputAndUpgradeCpioSeesPmem0AtOurBase)
+{
+    SKIP_WITHOUT_CLI();
+    EXPECT_NE(need("dom0", "p3_cli.stderr").find("is PVH"), std::string::npos)
+        << need("dom0", "p3_cli.stderr");
+    EXPECT_EQ(need("dom0", "p3_cli.acpi_firmware"), "") << "no acpi_firmware for PVH";
+    EXPECT_NE(need("dom0", "p3_cli.upgrade_cpio_bytes"), "0");
+    expectPmem0WhereOurRangesSay(boot(), "p3", kCliPvhBytes);
+}
+
+TEST_F(XenGuestPmemBoot, PvhGuestFromOurXenXlOutputMarkerLandsWhereOurRangesSay)
+{
+    SKIP_WITHOUT_CLI();
+    expectMarkerWhereOurRangesSay(boot(), "p3", 2, kNvdimm2Spa, marker("p3"));
 }

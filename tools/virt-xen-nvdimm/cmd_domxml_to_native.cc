@@ -84,6 +84,7 @@ int run(Context &ctx, const Options &opt)
     } else {
         conn = openConnection(ctx);
         native.layout.namespaces = conn->inventory().namespaces();
+        native.layout.phys_addr_bits = libxl::guestPhysAddrBits(conn->hypervisor(), dom);
         resolver = std::make_unique<libxl::InventoryBackingResolver>(conn->inventory());
         state_dir = conn->stateDir();
     }
