@@ -59,7 +59,7 @@ xlnv_make_devdax() {            # PREFIX SPA
 # The project's CLI on the real host, its state under /tmp.  Domains that
 # `xl create` started have no maxMemory: the default (4 TiB) would put the
 # NVDIMM window above 4 TiB, beyond the 40 physical address bits a guest
-# has under QEMU TCG; 1 GiB puts it at 37 GiB.
+# has under QEMU TCG (such an attach is refused); 1 GiB puts it at 37 GiB.
 xlnv_cli() {
     [ -f /tmp/xlnv-cli.conf ] || printf '%s\n' '[hypervisor]' \
         'default_memory_slots = 4' 'default_max_memory_kib = 1048576' > /tmp/xlnv-cli.conf
