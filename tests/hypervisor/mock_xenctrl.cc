@@ -14,6 +14,9 @@
 //   MOCK_XC_PARTIAL=N:COUNT the Nth xc_domain_memory_mapping call reports
 //                           only COUNT frames done (Xen preempted)
 //   MOCK_XC_VNUMA=MIB,...   vNUMA node sizes every domain reports
+//   MOCK_XC_PHYS_BITS=N     guest physical address width (CPUID leaf
+//                           0x80000008 EAX[7:0]) of every CPU policy;
+//                           default 40
 // mock_xc_reset() forgets call counts (tests call it between cases).
 #include <cerrno>
 #include <cstdarg>
@@ -27,6 +30,7 @@
 #undef __STRICT_ANSI__
 extern "C" {
 #include <xenctrl.h>
+#include <xenguest.h>
 #include <libxl.h>
 #include <libxl_utils.h>
 }
@@ -303,6 +307,77 @@ int libxl_retrieve_domain_configuration(libxl_ctx *, uint32_t domid, libxl_domai
             d_config->b_info.vnuma_nodes[i].memkb = std::stoull(sizes[i]) * 1024;
         }
     }
+    return 0;
+}
+
+// CPU policies (libxenguest): just the address-sizes leaf.
+struct xc_cpu_policy {
+    uint32_t phys_bits;
+};
+
+xc_cpu_policy_t *xc_cpu_policy_init(void)
+{
+    logCall("xc_cpu_policy_init");
+    return new xc_cpu_policy{0};
+}
+
+void xc_cpu_policy_destroy(xc_cpu_policy_t *policy)
+{
+    logCall("xc_cpu_policy_destroy");
+    delete policy;
+}
+
+static int fillPolicy(const char *func, xc_cpu_policy_t *policy)
+{
+    if (int err = nextCall(func)) {
+        errno = err;
+        return -1;
+    }
+    const char *bits = std::getenv("MOCK_XC_PHYS_BITS");
+    policy->phys_bits = bits ? static_cast<uint32_t>(std::atoi(bits)) : 40;
+    return 0;
+}
+
+int xc_cpu_policy_get_domain(xc_interface *, uint32_t domid, xc_cpu_policy_t *policy)
+{
+    logCall("xc_cpu_policy_get_domain domid=%u", domid);
+    std::vector<MockDomain> all = domains();
+    if (!findDomain(domid, all)) {
+        errno = ESRCH;
+        return -1;
+    }
+    return fillPolicy("xc_cpu_policy_get_domain", policy);
+}
+
+int xc_cpu_policy_get_system(xc_interface *, unsigned int policy_idx, xc_cpu_policy_t *policy)
+{
+    logCall("xc_cpu_policy_get_system idx=%u", policy_idx);
+    return fillPolicy("xc_cpu_policy_get_system", policy);
+}
+
+int xc_cpu_policy_get_size(xc_interface *, uint32_t *nr_leaves, uint32_t *nr_msrs)
+{
+    *nr_leaves = 3;
+    *nr_msrs = 0;
+    return 0;
+}
+
+// Three leaves, the address sizes in the middle (the caller must search).
+int xc_cpu_policy_serialise(xc_interface *, const xc_cpu_policy_t *policy, xen_cpuid_leaf_t *leaves,
+                            uint32_t *nr_leaves, xen_msr_entry_t *, uint32_t *nr_msrs)
+{
+    if (leaves) {
+        if (*nr_leaves < 3) {
+            errno = ENOBUFS;
+            return -1;
+        }
+        leaves[0] = {0x80000000, XEN_CPUID_NO_SUBLEAF, 0x80000008, 0, 0, 0};
+        leaves[1] = {0x80000008, XEN_CPUID_NO_SUBLEAF, 0x3000 | policy->phys_bits, 0, 0, 0};
+        leaves[2] = {0x80000001, XEN_CPUID_NO_SUBLEAF, 0, 0, 0, 0};
+        *nr_leaves = 3;
+    }
+    if (nr_msrs)
+        *nr_msrs = 0;
     return 0;
 }
 

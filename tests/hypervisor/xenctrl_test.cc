@@ -5,7 +5,9 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "conf/domain_conf.h"
 #include "libxl/connection.h"
+#include "libxl/guest_layout.h"
 #include "libxl/xenctrl_hypervisor.h"
 #include "test_support.h"
 #include "util/error.h"
@@ -20,6 +22,7 @@ namespace {
 
 constexpr uint64_t kMfn = 0x100000;      // 2 MiB aligned host frame
 constexpr uint64_t kGfn = 0x1000000;     // 64 GiB in the guest
+constexpr const char *kHvmDefaultPolicy = "5";   // XEN_SYSCTL_cpu_policy_hvm_default
 
 class XenctrlTest : public ::testing::Test {
 protected:
@@ -34,6 +37,7 @@ protected:
         unsetenv("MOCK_XC_PARTIAL");
         unsetenv("MOCK_XC_DOMAINS");
         unsetenv("MOCK_XC_VNUMA");
+        unsetenv("MOCK_XC_PHYS_BITS");
     }
     void TearDown() override
     {
@@ -277,3 +281,71 @@ TEST_F(XenctrlTest, CliListAndSimStatsOnXen)
 }
 
 } // namespace
+
+// The guest's physical address width comes from Xen's CPU policy (CPUID
+// leaf 0x80000008, EAX[7:0]): the domain's own when it runs, the default
+// HVM policy for a domain not created yet (PVH guests are HVM containers).
+TEST_F(XenctrlTest, PhysAddrBitsOfARunningDomainComeFromItsCpuPolicy)
+{
+    setenv("MOCK_XC_PHYS_BITS", "39", 1);
+    auto hv = open();
+    const DomainInfo demo = hv->lookupByName("demo");
+    clearLog();
+    EXPECT_EQ(hv->physAddrBits(demo), 39u);
+    EXPECT_EQ(calls("xc_cpu_policy_get_"),
+              (std::vector<std::string>{"xc_cpu_policy_get_domain domid=1"}));
+    // The policy object is freed again.
+    EXPECT_NE(test::slurp(log).find("xc_cpu_policy_destroy"), std::string::npos);
+    unsetenv("MOCK_XC_PHYS_BITS");
+}
+
+TEST_F(XenctrlTest, PhysAddrBitsOfANewDomainComeFromTheDefaultHvmPolicy)
+{
+    setenv("MOCK_XC_PHYS_BITS", "46", 1);
+    auto hv = open();
+    clearLog();
+    EXPECT_EQ(hv->defaultPhysAddrBits(DomainKind::Pvh), 46u);
+    EXPECT_EQ(hv->defaultPhysAddrBits(DomainKind::Hvm), 46u);
+    const std::string idx = kHvmDefaultPolicy;
+    EXPECT_EQ(calls("xc_cpu_policy_get_"),
+              (std::vector<std::string>{"xc_cpu_policy_get_system idx=" + idx,
+                                        "xc_cpu_policy_get_system idx=" + idx}));
+    // A PV guest has no guest physical address space of this kind.
+    clearLog();
+    EXPECT_EQ(hv->defaultPhysAddrBits(DomainKind::Pv), 0u);
+    EXPECT_TRUE(calls("xc_cpu_policy_").empty());
+    unsetenv("MOCK_XC_PHYS_BITS");
+}
+
+TEST_F(XenctrlTest, FailedPolicyQueryMeansUnknownWidthNotAnError)
+{
+    setenv("MOCK_XC_FAIL", "xc_cpu_policy_get_domain:1:EPERM,xc_cpu_policy_get_system:1:EIO", 1);
+    auto hv = open();
+    const DomainInfo demo = hv->lookupByName("demo");
+    EXPECT_EQ(hv->physAddrBits(demo), 0u);
+    EXPECT_EQ(hv->defaultPhysAddrBits(DomainKind::Hvm), 0u);
+    // The next query works again.
+    EXPECT_EQ(hv->physAddrBits(demo), 40u);
+}
+
+// What the layout uses: the running domain's width for a known name, the
+// default policy's for a domain Xen does not know yet.
+TEST_F(XenctrlTest, LayoutWidthIsTheRunningDomainsElseTheDefault)
+{
+    auto hv = open();
+    conf::DomainXml known = conf::DomainXml::parseString(
+        "<domain type='xen'><name>demo</name><memory unit='KiB'>1048576</memory>"
+        "<os><type>hvm</type></os></domain>", 0);
+    conf::DomainXml fresh = conf::DomainXml::parseString(
+        "<domain type='xen'><name>fresh</name><memory unit='KiB'>1048576</memory>"
+        "<os><type>xenpvh</type></os></domain>", 0);
+    setenv("MOCK_XC_PHYS_BITS", "40", 1);
+    clearLog();
+    EXPECT_EQ(guestPhysAddrBits(*hv, known), 40u);
+    EXPECT_EQ(guestPhysAddrBits(*hv, fresh), 40u);
+    EXPECT_EQ(calls("xc_cpu_policy_get_"),
+              (std::vector<std::string>{"xc_cpu_policy_get_domain domid=1",
+                                        "xc_cpu_policy_get_system idx=" +
+                                            std::string(kHvmDefaultPolicy)}));
+    unsetenv("MOCK_XC_PHYS_BITS");
+}
