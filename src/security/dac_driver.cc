@@ -87,6 +87,12 @@ void DacDriver::restore(int fd, const std::string &path) const
         changeOwner(fd, path, 0, 0);
         return;
     }
+    if (rec.droppedIncomplete) {
+        // An interrupted run: labeling changes the owner only after the
+        // record is complete, restoring removes the record only after the
+        // owner is back. Either way the owner is the original one.
+        return;
+    }
     if (rec.refcount == 0) {
         warn(_("no remembered owner on '%s', restoring root:root"), path.c_str());
         changeOwner(fd, path, 0, 0);
@@ -102,8 +108,11 @@ void DacDriver::restore(int fd, const std::string &path) const
     if (!parseDacOwner(rec.label, uid, gid))
         raise(ErrorCode::Internal, _("malformed remembered owner '%s' in %s on '%s'"),
               rec.label.c_str(), rememberedLabelAttr(kName).c_str(), path.c_str());
-    removeRemembered(fd, path, kName);
+    // Owner first, record second: a kill in between leaves a complete
+    // record of the owner the file has again, never a file whose original
+    // owner is forgotten.
     changeOwner(fd, path, uid, gid);
+    removeRemembered(fd, path, kName);
 }
 
 } // namespace xlnv::security

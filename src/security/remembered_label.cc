@@ -57,8 +57,21 @@ RememberedRecord readRemembered(int fd, const std::string &path, const std::stri
         rec.supported = false;
         return rec;
     }
-    if (!ref)
+    if (!ref) {
+        // The refcount is written last and removed first: label or
+        // timestamp without it are what a labeling or a restore killed
+        // halfway left. Nothing of it was committed; drop it so a restore
+        // leaves no trace of the interrupted run.
+        if (xattr::get(fd, rememberedLabelAttr(driver), path) ||
+            xattr::get(fd, rememberedTimestampAttr(driver), path)) {
+            warn(_("removing an incomplete %s seclabel record on '%s' (left by an interrupted "
+                   "labeling or restore)"),
+                 driver.c_str(), path.c_str());
+            removeRemembered(fd, path, driver);
+            rec.droppedIncomplete = true;
+        }
         return rec;
+    }
 
     auto stamp = xattr::get(fd, rememberedTimestampAttr(driver), path);
     if (!stamp || !isCurrentBoot(*stamp)) {

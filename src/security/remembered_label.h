@@ -28,6 +28,7 @@ struct RememberedRecord {
     unsigned refcount = 0;      // 0: no (valid) record
     std::string label;          // valid when refcount > 0
     bool droppedStale = false;  // a stale record was removed while reading
+    bool droppedIncomplete = false;  // leftovers without a refcount were removed
 };
 
 // Read the record of `driver` on the open file, dropping a stale one

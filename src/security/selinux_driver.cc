@@ -120,6 +120,8 @@ void SelinuxDriver::restore(int fd, const std::string &path) const
         return;
     }
     RememberedRecord rec = readRemembered(fd, path, kName);
+    if (rec.droppedIncomplete)
+        return;   // an interrupted run: the label is the original one
     if (!rec.supported || rec.refcount == 0) {
         warn(_("no remembered SELinux label on '%s'; leaving it as it is"), path.c_str());
         return;
@@ -128,8 +130,9 @@ void SelinuxDriver::restore(int fd, const std::string &path) const
         writeRememberedRef(fd, path, kName, rec.refcount - 1);
         return;
     }
-    removeRemembered(fd, path, kName);
+    // Label first, record second (see DacDriver::restore).
     apply(fd, path, rec.label.empty() ? std::nullopt : std::optional<std::string>(rec.label));
+    removeRemembered(fd, path, kName);
 }
 
 } // namespace xlnv::security

@@ -3,6 +3,7 @@
 // byte for byte.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -12,6 +13,8 @@
 #include <thread>
 
 #include "sec_test_util.h"
+#include "security/dac_driver.h"
+#include "security/fault_injection.h"
 #include "security/host_boot_time.h"
 #include "security/mcs_allocator.h"
 #include "security/security_manager.h"
@@ -227,6 +230,83 @@ TEST_F(Labeling, RecordWithoutTimestampCountsAsStale)
     label(mgr, "d1", dacSeclabel(107, 108), {path});
     EXPECT_EQ(rawXattr(path, kDac), std::optional<std::string>("+1234:+5678"));
     EXPECT_EQ(rawXattr(path, kRefDac), std::optional<std::string>("1"));
+}
+
+// A labeling killed between writing the remembered label and its
+// refcount (or a restore killed between removing the refcount and the
+// rest) leaves a record without a refcount. The next run of the security
+// layer alone removes it: a restore ends with no trace, a labeling starts
+// from a clean record.
+TEST_F(Labeling, IncompleteRecordOfAnInterruptedRunIsRemovedOnRestore)
+{
+    std::string path = makeFile(dir_.file("f"), 1234, 5678, 0600);
+    setRawXattr(path, "user.note", "unrelated");
+    const Snapshot pristine = snapshot(path);
+    setRawXattr(path, kDac, "+1234:+5678");
+    setRawXattr(path, kStampDac, hostBootTimeString());
+    auto mgr = manager();
+    {
+        WarningCapture warnings;
+        restore(mgr, "d1", dacSeclabel(107, 108), {path});
+        EXPECT_TRUE(warnings.contains("incomplete")) << "no warning about the incomplete record";
+    }
+    EXPECT_EQ(snapshot(path), pristine);
+}
+
+TEST_F(Labeling, IncompleteRecordIsReplacedByTheNextLabeling)
+{
+    std::string path = makeFile(dir_.file("f"), 1234, 5678, 0600);
+    const Snapshot pristine = snapshot(path);
+    setRawXattr(path, kStampDac, hostBootTimeString());   // only the timestamp made it
+    auto mgr = manager();
+    {
+        WarningCapture warnings;
+        label(mgr, "d1", dacSeclabel(107, 108), {path});
+        EXPECT_TRUE(warnings.contains("incomplete"));
+    }
+    EXPECT_EQ(rawXattr(path, kRefDac), std::optional<std::string>("1"));
+    EXPECT_EQ(rawXattr(path, kDac), std::optional<std::string>("+1234:+5678"));
+    EXPECT_EQ(snapshot(path).uid, 107u);
+    restore(mgr, "d1", dacSeclabel(107, 108), {path});
+    EXPECT_EQ(snapshot(path), pristine);
+}
+
+// The DAC driver alone, stopped at every step of a restore (what a kill
+// leaves, without the transaction's rollback): the original owner is
+// never forgotten. Either the record is still complete, or the owner is
+// back already; the next restore then ends with the file as it was.
+TEST_F(Labeling, RestoreStoppedAtAnyStepNeverForgetsTheOriginalOwner)
+{
+    const std::string path = makeFile(dir_.file("f"), 1234, 5678, 0600);
+    const Snapshot pristine = snapshot(path);
+    const DacDriver dac(true);
+    auto withFd = [&](auto fn) {
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        ASSERT_GE(fd, 0);
+        fn(fd);
+        ::close(fd);
+    };
+    setFaultAt(0);
+    withFd([&](int fd) { dac.label(fd, path, 107, 108); });
+    setFaultAt(0);   // count the restore's steps only
+    withFd([&](int fd) { dac.restore(fd, path); });
+    const unsigned steps = faultPointsPassed();
+    ASSERT_EQ(snapshot(path), pristine);
+    ASSERT_GT(steps, 0u);
+    for (unsigned n = 1; n <= steps; n++) {
+        setFaultAt(0);
+        withFd([&](int fd) { dac.label(fd, path, 107, 108); });
+        setFaultAt(n);
+        withFd([&](int fd) { EXPECT_THROW(dac.restore(fd, path), Error) << "step " << n; });
+        const std::string point = lastFaultPoint();
+        setFaultAt(0);
+        const Snapshot stopped = snapshot(path);
+        const bool record = stopped.xattrs.count(kRefDac) != 0;
+        EXPECT_TRUE(record || (stopped.uid == 1234u && stopped.gid == 5678u))
+            << "stopped at " << point << ": no record and owner " << stopped.uid;
+        withFd([&](int fd) { dac.restore(fd, path); });
+        EXPECT_EQ(snapshot(path), pristine) << "after a restore stopped at " << point;
+    }
 }
 
 TEST_F(Labeling, MalformedRefcountIsAnErrorAndChangesNothing)
