@@ -6,8 +6,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -17,25 +15,13 @@
 #include "acpi/table_upgrade.h"
 #include "util/error.h"
 
+#include "acpi_test_support.h"
+
 using namespace xlnv::acpi;
+using xlnv::acpi::test::readBytes;
+using xlnv::acpi::test::TempDir;
 
 namespace {
-
-struct ScratchDir {
-    std::string path;
-    ScratchDir()
-    {
-        char tmpl[] = "/tmp/xlnv-upgrade-XXXXXX";
-        path = mkdtemp(tmpl);
-    }
-    ~ScratchDir() { std::system(("rm -rf '" + path + "'").c_str()); }
-};
-
-Bytes fileBytes(const std::string &path)
-{
-    std::ifstream in(path, std::ios::binary);
-    return Bytes(std::istreambuf_iterator<char>(in), {});
-}
 
 std::string run(const std::string &cmd)
 {
@@ -59,7 +45,7 @@ const std::vector<NfitDevice> kDevices = {
 
 TEST(AcpiTableUpgrade, CpioHoldsNfitThenSsdtUnderKernelFirmwareAcpi)
 {
-    ScratchDir dir;
+    TempDir dir;
     const Bytes blob = buildAcpiFirmware(kDevices);
     const std::string path = dir.path + "/upgrade.cpio";
     writeAcpiFirmware(path, buildTableUpgradeCpio(blob));
@@ -69,8 +55,8 @@ TEST(AcpiTableUpgrade, CpioHoldsNfitThenSsdtUnderKernelFirmwareAcpi)
               "kernel\nkernel/firmware\nkernel/firmware/acpi\n"
               "kernel/firmware/acpi/nfit.aml\nkernel/firmware/acpi/ssdt.aml\n");
     ASSERT_EQ(std::system(("cd '" + dir.path + "' && cpio -idm --quiet < upgrade.cpio").c_str()), 0);
-    EXPECT_EQ(fileBytes(dir.path + "/kernel/firmware/acpi/nfit.aml"), buildNfit(kDevices));
-    EXPECT_EQ(fileBytes(dir.path + "/kernel/firmware/acpi/ssdt.aml"), buildNvdimmSsdt({0, 1}));
+    EXPECT_EQ(readBytes(dir.path + "/kernel/firmware/acpi/nfit.aml"), buildNfit(kDevices));
+    EXPECT_EQ(readBytes(dir.path + "/kernel/firmware/acpi/ssdt.aml"), buildNvdimmSsdt({0, 1}));
 }
 
 TEST(AcpiTableUpgrade, CpioIsUncompressedNewcEndingInItsTrailer)

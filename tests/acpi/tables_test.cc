@@ -21,19 +21,13 @@
 #include "acpi/table.h"
 #include "util/error.h"
 
+#include "acpi_test_support.h"
+
 using namespace xlnv::acpi;
+using xlnv::acpi::test::readBytes;
+using xlnv::acpi::test::TempDir;
 
 namespace {
-
-struct TempDir {
-    std::string path;
-    TempDir()
-    {
-        char tmpl[] = "/tmp/xlnv-acpi-XXXXXX";
-        path = mkdtemp(tmpl);
-    }
-    ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
-};
 
 std::string readText(const std::string &path)
 {
@@ -47,12 +41,6 @@ void writeBytes(const std::string &path, const Bytes &bytes)
 {
     std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char *>(bytes.data()),
                                                 static_cast<std::streamsize>(bytes.size()));
-}
-
-Bytes readBytes(const std::string &path)
-{
-    std::ifstream in(path, std::ios::binary);
-    return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 bool haveIasl() { return std::system("command -v iasl >/dev/null 2>&1") == 0; }
