@@ -262,6 +262,23 @@ TEST(DomainConfigBuild, HvmConfigCarriesIomemAndAcpiFirmware)
     std::system(("rm -rf '" + dir + "'").c_str());
 }
 
+namespace {
+
+// planGuestLayout refuses `dom` as unsupported, with exactly `message`.
+void expectRefusedBeyondWidth(conf::DomainXml &dom, Fixture &f, const LayoutOptions &o,
+                              const std::string &message)
+{
+    try {
+        planGuestLayout(dom, f.host, o);
+        FAIL() << "placed beyond the width";
+    } catch (const Error &e) {
+        EXPECT_EQ(e.code(), ErrorCode::ConfigUnsupported);
+        EXPECT_EQ(e.message(), message);
+    }
+}
+
+} // namespace
+
 TEST(GuestLayout, DeviceBeyondTheGuestsAddressWidthIsRefusedBeforeItsBackingIsResolved)
 {
     Fixture f;
@@ -270,16 +287,10 @@ TEST(GuestLayout, DeviceBeyondTheGuestsAddressWidthIsRefusedBeforeItsBackingIsRe
     auto dom = conf::DomainXml::parseString(domain(nvdimm("/nonexistent", "1048576")), conf::NVDIMM_INACTIVE);
     LayoutOptions o = f.options();
     o.phys_addr_bits = 35;
-    try {
-        planGuestLayout(dom, f.host, o);
-        FAIL() << "placed beyond the width";
-    } catch (const Error &e) {
-        EXPECT_EQ(e.code(), ErrorCode::ConfigUnsupported);
-        EXPECT_EQ(e.message(),
-                  "unsupported configuration: NVDIMM 'nvdimm0' at guest address 0xd00000000-0xd3fffffff is "
-                  "beyond the guest's 35-bit physical address space (ends at 0x800000000): lower <maxMemory> "
-                  "(or [hypervisor] default_max_memory_kib for domains without it)");
-    }
+    expectRefusedBeyondWidth(dom, f, o,
+                             "unsupported configuration: NVDIMM 'nvdimm0' at guest address 0xd00000000-0xd3fffffff is "
+                             "beyond the guest's 35-bit physical address space (ends at 0x800000000): lower <maxMemory> "
+                             "(or [hypervisor] default_max_memory_kib for domains without it)");
     EXPECT_FALSE(dom.nvdimms()[0].address.present);
 }
 
@@ -304,15 +315,10 @@ TEST(GuestLayout, ExplicitBaseBeyondTheWidthNamesTheAliasAndAsksForALowerBase)
         conf::NVDIMM_INACTIVE);
     LayoutOptions o = f.options();
     o.phys_addr_bits = 36;
-    try {
-        planGuestLayout(dom, f.host, o);
-        FAIL() << "placed beyond the width";
-    } catch (const Error &e) {
-        EXPECT_EQ(e.message(),
-                  "unsupported configuration: NVDIMM 'ua-big' at guest address 0x1000000000-0x103fffffff is "
-                  "beyond the guest's 36-bit physical address space (ends at 0x1000000000): give it a lower "
-                  "<address base>, or none to have it placed");
-    }
+    expectRefusedBeyondWidth(dom, f, o,
+                             "unsupported configuration: NVDIMM 'ua-big' at guest address 0x1000000000-0x103fffffff is "
+                             "beyond the guest's 36-bit physical address space (ends at 0x1000000000): give it a lower "
+                             "<address base>, or none to have it placed");
 }
 
 TEST(DomainConfigBuild, DeviceBeyondTheGuestsAddressWidthWritesNothing)
