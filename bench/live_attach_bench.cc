@@ -20,7 +20,7 @@
 
 #include "libxl/connection.h"
 #include "libxl/nvdimm_driver.h"
-#include "libxl/sim_hypervisor.h"
+#include "sim/sim_hypervisor.h"
 #include "util/error.h"
 
 using namespace xlnv;

@@ -21,8 +21,8 @@
 #include "util/bytesize.h"
 #include "util/error.h"
 #include "util/fd.h"
-#include "util/fiemap.h"
-#include "util/pmem_provision.h"
+#include "pmem/fiemap.h"
+#include "pmem/provision.h"
 
 using namespace xlnv;
 

@@ -3,12 +3,13 @@
 #include <cerrno>
 #include <cstring>
 
-#include "libxl/host_backings.h"
-#include "libxl/hypervisor_state.h"
-#include "libxl/sim_host.h"
-#include "libxl/sim_hypervisor.h"
-#include "libxl/sim_pmem_inventory.h"
-#include "libxl/xenctrl_hypervisor.h"
+#include "pmem/host_backings.h"
+#include "sim/sim_backings.h"
+#include "util/state_dir.h"
+#include "sim/sim_host.h"
+#include "sim/sim_hypervisor.h"
+#include "sim/sim_pmem_inventory.h"
+#include "xen/xenctrl_hypervisor.h"
 #include "util/error.h"
 #include "util/i18n.h"
 #include "util/strutil.h"

@@ -10,9 +10,9 @@
 #include <memory>
 #include <string>
 
-#include "libxl/hypervisor.h"
-#include "libxl/hypervisor_definitions.h"
-#include "util/pmem.h"
+#include "hypervisor/hypervisor.h"
+#include "hypervisor/domain_definitions.h"
+#include "pmem/inventory.h"
 
 namespace xlnv::libxl {
 
@@ -33,7 +33,7 @@ public:
     const std::string &stateDir() const { return stateDir_; }
     Hypervisor &hypervisor() { return *hypervisor_; }
     // The simulated host's namespaces, or the real host's (libndctl;
-    // $LIBXL_NVDIMM_PMEM_FIXTURE wins, see util/pmem.h).
+    // $LIBXL_NVDIMM_PMEM_FIXTURE wins, see pmem/inventory.h).
     PmemInventory &inventory();
     DefinitionStore &definitions() { return *definitions_; }
     // The host's backings for the live code (host_backings.h): resolve,

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "libxl/hypervisor_state.h"
+#include "util/state_dir.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/i18n.h"

@@ -6,7 +6,7 @@
 
 #include <cerrno>
 
-#include "libxl/hypervisor_state.h"
+#include "util/state_dir.h"
 #include "util/error.h"
 #include "util/i18n.h"
 #include "util/strutil.h"

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "libxl/hypervisor_state.h"
+#include "util/state_dir.h"
 #include "util/error.h"
 #include "util/i18n.h"
 

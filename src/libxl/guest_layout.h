@@ -28,8 +28,8 @@
 #include <vector>
 
 #include "conf/domain_conf.h"
-#include "libxl/backing_resolver.h"
-#include "libxl/hypervisor.h"
+#include "pmem/backing_resolver.h"
+#include "hypervisor/hypervisor.h"
 
 namespace xlnv::libxl {
 

@@ -15,7 +15,7 @@
 #include "conf/domain_conf.h"
 #include "conf/nvdimm_conf.h"
 #include "libxl/connection.h"
-#include "libxl/domain_config.h"
+#include "libxl/libxl_config.h"
 #include "libxl/nvdimm_driver.h"
 #include "util/config.h"
 #include "util/error.h"

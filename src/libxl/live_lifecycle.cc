@@ -9,17 +9,17 @@
 #include <algorithm>
 #include <map>
 
-#include "libxl/domain_config.h"
+#include "libxl/libxl_config.h"
 #include "libxl/domain_locks.h"
-#include "libxl/host_backings.h"
-#include "libxl/hypervisor_state.h"
-#include "libxl/live_engine.h"
-#include "libxl/sim_hypervisor.h"
+#include "pmem/host_backings.h"
+#include "util/state_dir.h"
+#include "libxl/nvdimm_driver_private.h"
+#include "sim/sim_hypervisor.h"
 #include "security/seclabel_def.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/i18n.h"
-#include "util/pmem_pin.h"
+#include "pmem/pin.h"
 #include "util/strutil.h"
 
 namespace xlnv::libxl {

@@ -31,7 +31,7 @@
 
 #include "libxl/device_event.h"
 #include "libxl/guest_layout.h"
-#include "libxl/hypervisor.h"
+#include "hypervisor/hypervisor.h"
 
 namespace xlnv {
 class Config;

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "conf/domain_conf.h"
-#include "libxl/libvirt_metadata.h"
+#include "libvirt/libvirt_metadata.h"
 #include "libxl/nvdimm_driver.h"
 #include "util/error.h"
 

@@ -11,7 +11,7 @@
 #include <fstream>
 
 #include "libvirt_metadata_option.h"
-#include "libxl/libvirt_metadata.h"
+#include "libvirt/libvirt_metadata.h"
 #include "libxl/nvdimm_driver.h"
 #include "util/error.h"
 

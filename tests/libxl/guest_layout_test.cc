@@ -7,9 +7,9 @@
 #include <string>
 
 #include "conf/domain_conf.h"
-#include "libxl/domain_config.h"
+#include "libxl/libxl_config.h"
 #include "libxl/guest_layout.h"
-#include "libxl/host_fixture.h"
+#include "pmem/host_fixture.h"
 #include "util/error.h"
 #include "util/log.h"
 

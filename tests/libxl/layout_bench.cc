@@ -9,7 +9,7 @@
 
 #include "acpi/firmware.h"
 #include "conf/domain_conf.h"
-#include "libxl/domain_config.h"
+#include "libxl/libxl_config.h"
 #include "libxl/guest_layout.h"
 #include "util/log.h"
 #include "util/strutil.h"

@@ -29,9 +29,9 @@ extern "C" {
 
 #include "acpi/firmware.h"
 #include "conf/domain_conf.h"
-#include "libxl/domain_config.h"
-#include "libxl/host_fixture.h"
-#include "libxl/xenctrl_logger.h"
+#include "libxl/libxl_config.h"
+#include "pmem/host_fixture.h"
+#include "xen/xenctrl_logger.h"
 #include "util/error.h"
 #include "util/log.h"
 

@@ -10,8 +10,8 @@
 
 #include <gtest/gtest.h>
 
-#include "libxl/sim_host_description.h"
-#include "libxl/sim_hypervisor.h"
+#include "sim/sim_host_description.h"
+#include "sim/sim_hypervisor.h"
 #include "live_test_util.h"
 #include "util/error.h"
 

@@ -9,12 +9,12 @@
 
 #include <gtest/gtest.h>
 
-#include "libxl/hypervisor_state.h"
-#include "libxl/sim_hypervisor.h"
+#include "util/state_dir.h"
+#include "sim/sim_hypervisor.h"
 #include "live_test_util.h"
 #include "util/error.h"
 #include "util/fd.h"
-#include "util/pmem_pin.h"
+#include "pmem/pin.h"
 
 using namespace xlnv;
 using namespace xlnv::libxl;

@@ -10,7 +10,7 @@
 
 #include <gtest/gtest.h>
 
-#include "libxl/sim_hypervisor.h"
+#include "sim/sim_hypervisor.h"
 #include "live_test_util.h"
 #include "util/error.h"
 #include "util/fault_injection.h"

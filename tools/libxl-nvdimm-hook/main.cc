@@ -18,7 +18,7 @@
 
 #include "conf/domain_conf.h"
 #include "libxl/connection.h"
-#include "libxl/libvirt_metadata.h"
+#include "libvirt/libvirt_metadata.h"
 #include "libxl/nvdimm_driver.h"
 #include "util/config.h"
 #include "util/error.h"

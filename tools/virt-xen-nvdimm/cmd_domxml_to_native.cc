@@ -16,10 +16,10 @@
 
 #include "conf/domain_conf.h"
 #include "connection_util.h"
-#include "libxl/domain_config.h"
-#include "libxl/host_fixture.h"
-#include "libxl/host_resolver.h"
-#include "libxl/hypervisor_state.h"
+#include "libxl/libxl_config.h"
+#include "pmem/host_fixture.h"
+#include "pmem/host_resolver.h"
+#include "util/state_dir.h"
 #include "util/error.h"
 #include "util/i18n.h"
 

@@ -6,7 +6,7 @@
 
 #include "command.h"
 #include "connection_util.h"
-#include "libxl/hypervisor.h"
+#include "hypervisor/hypervisor.h"
 #include "util/i18n.h"
 
 namespace xlnv::cli {

@@ -13,7 +13,7 @@
 #include "util/error.h"
 #include "util/bytesize.h"
 #include "util/i18n.h"
-#include "util/pmem_backing.h"
+#include "pmem/backing.h"
 
 namespace xlnv::cli {
 

@@ -8,7 +8,7 @@
 
 #include "util/error.h"
 #include "util/i18n.h"
-#include "util/pmem.h"
+#include "pmem/inventory.h"
 #include "util/strutil.h"
 #include "pmem_source.h"
 

@@ -15,7 +15,7 @@
 #include "pmem_source.h"
 #include "util/bytesize.h"
 #include "util/i18n.h"
-#include "util/pmem_provision.h"
+#include "pmem/provision.h"
 
 namespace xlnv::cli {
 

@@ -6,7 +6,7 @@
 
 #include "command.h"
 #include "connection_util.h"
-#include "libxl/sim_hypervisor.h"
+#include "sim/sim_hypervisor.h"
 #include "util/i18n.h"
 #include "util/strutil.h"
 

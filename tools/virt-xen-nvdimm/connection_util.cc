@@ -1,6 +1,6 @@
 #include "connection_util.h"
 
-#include "libxl/hypervisor.h"
+#include "hypervisor/hypervisor.h"
 #include "util/config.h"
 
 namespace xlnv::cli {

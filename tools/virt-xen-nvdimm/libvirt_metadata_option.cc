@@ -1,6 +1,6 @@
 #include "libvirt_metadata_option.h"
 
-#include "libxl/libvirt_metadata.h"
+#include "libvirt/libvirt_metadata.h"
 #include "libxl/nvdimm_driver.h"
 #include "util/config.h"
 #include "util/i18n.h"

@@ -1,7 +1,7 @@
 // --libvirt URI of attach-device / detach-device / detach-device-alias:
 // for a domain libvirt manages, the persistent (--config) half of the
 // change goes to the domain's <metadata> in that libvirt
-// (libxl/libvirt_metadata.h) instead of this project's own definitions;
+// (libvirt/libvirt_metadata.h) instead of this project's own definitions;
 // the live half still goes through the NVDIMM driver. Without the option
 // the configuration file's [libvirt] uri applies; empty means "our own
 // definitions".

@@ -1,6 +1,6 @@
 #include "modify_flags.h"
 
-#include "libxl/hypervisor.h"
+#include "hypervisor/hypervisor.h"
 #include "libxl/nvdimm_driver.h"
 #include "util/error.h"
 #include "util/i18n.h"

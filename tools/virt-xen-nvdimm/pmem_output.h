@@ -1,7 +1,7 @@
 // Output shared by pmem-extents and pmem-provision.
 #pragma once
 
-#include "util/pmem.h"
+#include "pmem/inventory.h"
 
 namespace xlnv::cli {
 

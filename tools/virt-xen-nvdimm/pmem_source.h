@@ -10,8 +10,8 @@
 
 #include "command.h"
 #include "libxl/connection.h"
-#include "libxl/host_backings.h"
-#include "util/pmem.h"
+#include "pmem/host_backings.h"
+#include "pmem/inventory.h"
 
 namespace xlnv::cli {
 

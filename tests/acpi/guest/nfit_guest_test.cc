@@ -22,9 +22,9 @@
 
 #include "acpi/firmware.h"
 #include "conf/domain_conf.h"
-#include "libxl/domain_config.h"
+#include "libxl/libxl_config.h"
 #include "libxl/guest_layout.h"
-#include "libxl/host_fixture.h"
+#include "pmem/host_fixture.h"
 #include "util/error.h"
 #include "util/strutil.h"
 

@@ -1,0 +1,37 @@
+// The few facts the hypervisor layer reads from a libvirt domain
+// definition (identity, type, memory, maxMemory, vNUMA cells). A reader
+// of its own so the simulated host does not depend on the full device
+// parser in src/conf; errors use libvirt's wording.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hypervisor/hypervisor.h"
+
+namespace xlnv::libxl {
+
+struct DefinitionSummary {
+    std::string name;
+    std::string uuid;                         // as written (may be empty)
+    DomainKind kind = DomainKind::Hvm;
+    uint64_t memory_kib = 0;                  // <currentMemory>, else <memory>
+    std::optional<uint64_t> max_memory_kib;   // <maxMemory>
+    unsigned memory_slots = 0;
+    std::vector<VnumaCell> vnuma;
+};
+
+// Throws XmlError for malformed XML or a missing <name>.
+DefinitionSummary summarizeDefinition(std::string_view xml);
+
+// libvirt's memory units (b, KB, k/KiB, MB, M/MiB, ... E/EiB) to KiB,
+// rounded up. Throws InvalidArg naming `what` on a bad value or unit.
+uint64_t scaleToKiB(const std::string &value, const std::string &unit, const char *what);
+
+// Sizes in the simulated host description: "1TiB", "0x200000", "64GiB".
+uint64_t parseByteSize(const std::string &text, const char *what);
+
+} // namespace xlnv::libxl

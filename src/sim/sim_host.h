@@ -1,0 +1,81 @@
+// The simulated Xen host behind sim:///default and sim:///PATH.xml: its
+// description, its state directory, and locked sessions over its state.
+// Layout of the state directory (docs/simulated-host.rst):
+//   host.json      runtime state (sim_state.h), rewritten atomically
+//   host.lock      flock: shared to read, exclusive to change
+//   definitions/   persistent libvirt definitions, NAME.xml
+//   live/          live definitions of running/paused domains
+//   pmem/DEV.img   sparse file holding each namespace's data
+//   mnt/NAME/      the "DAX-mounted" directory of an fsdax namespace
+// Deleting the directory resets the host to its description.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hypervisor/hypervisor.h"
+#include "hypervisor/domain_definitions.h"
+#include "util/state_dir.h"
+#include "sim/sim_host_description.h"
+#include "sim/sim_state.h"
+
+namespace xlnv::libxl {
+
+class SimHost {
+public:
+    // Opens the host, initializing the state directory on first use.
+    // OperationInvalid when the directory belongs to another simulated host.
+    SimHost(std::string uri, SimHostDescription description, std::string stateDir,
+            DomainLimitDefaults limits = {});
+
+    const std::string &uri() const { return uri_; }
+    const std::string &stateDir() const { return stateDir_; }
+    const SimHostDescription &description() const { return description_; }
+    const DomainLimitDefaults &limits() const { return limits_; }
+    DefinitionStore &definitions() { return definitions_; }
+    DefinitionStore &liveDefinitions() { return live_; }
+
+    std::string backingFile(const SimNamespaceDescription &ns) const;
+    std::string mountPath(const SimNamespaceDescription &ns) const;
+    std::string lockPath() const { return stateDir_ + "/host.lock"; }
+
+    // The namespace holding host frames [mfn, mfn+nr) whole; null if none.
+    const SimNamespaceDescription *namespaceForFrames(uint64_t mfn, uint64_t nr) const;
+
+    // A consistent view of the state under the host lock. A writing
+    // session saves on commit(); dropped without commit, nothing changes.
+    class Session {
+    public:
+        Session(SimHost &host, bool write);
+        SimState &state() { return state_; }
+        void commit();
+
+        // Every known domain: defined ones and active transient ones.
+        const std::vector<DomainInfo> &domains();
+        // The running or paused domain with this id; NoDomain otherwise.
+        const DomainInfo &activeDomain(uint32_t domid);
+        void invalidateDomains() { domains_.reset(); }
+
+    private:
+        SimHost &host_;
+        StateLock lock_;
+        bool write_;
+        SimState state_;
+        std::optional<std::vector<DomainInfo>> domains_;
+    };
+
+private:
+    void initialize();
+    DomainInfo buildInfo(const std::string &name, const SimDomainRuntime &rt);
+
+    std::string uri_;
+    SimHostDescription description_;
+    std::string stateDir_;
+    DomainLimitDefaults limits_;
+    DefinitionStore definitions_;
+    DefinitionStore live_;
+};
+
+} // namespace xlnv::libxl

@@ -1,0 +1,440 @@
+#include "xen/xenctrl_hypervisor.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <optional>
+
+#include "hypervisor/domain_xml.h"
+#include "util/state_dir.h"
+#include "util/error.h"
+#include "util/i18n.h"
+#include "util/strutil.h"
+
+// Xen's public headers use anonymous unions and GNU attributes and refuse
+// strict ISO mode (-std=c++20 defines __STRICT_ANSI__); g++ supports both.
+#undef __STRICT_ANSI__
+extern "C" {
+#include <xenctrl.h>
+#include <xenguest.h>
+#include <libxl.h>
+#include <libxl_utils.h>
+}
+
+namespace xlnv::libxl {
+
+namespace {
+
+std::string frames(uint64_t first, uint64_t nr)
+{
+    return strprintf("0x%llx-0x%llx", static_cast<unsigned long long>(first),
+                     static_cast<unsigned long long>(first + nr - 1));
+}
+
+std::string uuidText(const unsigned char h[16])
+{
+    return strprintf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                     h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11],
+                     h[12], h[13], h[14], h[15]);
+}
+
+std::string normalUuid(std::string s)
+{
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    s.erase(std::remove(s.begin(), s.end(), '-'), s.end());
+    return s;
+}
+
+void requireToolstack(Caller caller, uint32_t domid)
+{
+    // Same rule as the simulated host: never on behalf of the guest or DM.
+    if (caller != Caller::Toolstack)
+        raise(ErrorCode::AccessDenied,
+              _("only the toolstack may change iomem permissions or memory mappings; "
+                "refused a request from the %s of domain %u"),
+              callerName(caller), domid);
+}
+
+struct BatchList {
+    std::vector<std::pair<uint64_t, uint64_t>> items;   // (offset, frames)
+};
+
+BatchList planBatches(uint64_t gfn, uint64_t mfn, uint64_t nr)
+{
+    BatchList list;
+    for (uint64_t off = 0; off < nr;) {
+        const uint64_t step = planMappingBatch(gfn + off, mfn + off, nr - off).frames;
+        list.items.emplace_back(off, step);
+        off += step;
+    }
+    return list;
+}
+
+} // namespace
+
+XenctrlHypervisor::XenctrlHypervisor(std::string stateDir, DomainLimitDefaults limits)
+    : stateDir_(std::move(stateDir)), limits_(limits),
+      definitions_((makeDirectories(stateDir_), stateDir_ + "/definitions"))
+{
+    xch_ = xc_interface_open(logger_.get(), logger_.get(), 0);
+    if (!xch_) {
+        const int err = errno;
+        const std::string why = !logger_.lastError().empty() ? logger_.lastError()
+                                                              : std::string(std::strerror(err ? err : ENOENT));
+        raise(ErrorCode::NoConnect, _("cannot connect to Xen: %s"), why.c_str());
+    }
+    libxl_ctx *ctx = nullptr;
+    if (libxl_ctx_alloc(&ctx, LIBXL_VERSION, 0, logger_.get()) != 0 || !ctx) {
+        xc_interface_close(xch_);
+        xch_ = nullptr;
+        const std::string why = !logger_.lastError().empty() ? logger_.lastError()
+                                                              : std::string(_("cannot initialise libxenlight"));
+        raise(ErrorCode::NoConnect, _("cannot connect to Xen: %s"), why.c_str());
+    }
+    ctx_ = ctx;
+}
+
+XenctrlHypervisor::~XenctrlHypervisor()
+{
+    if (ctx_)
+        libxl_ctx_free(ctx_);
+    if (xch_)
+        xc_interface_close(xch_);
+}
+
+DomainInfo XenctrlHypervisor::describe(uint32_t domid, uint32_t flags, uint64_t totPages,
+                                       const unsigned char handle[16])
+{
+    DomainInfo info;
+    info.domid = domid;
+    info.uuid = uuidText(handle);
+    if (char *name = libxl_domid_to_name(ctx_, domid)) {
+        info.name = name;
+        free(name);
+    } else {
+        info.name = strprintf("Domain-%u", domid);
+    }
+    info.state = (flags & XEN_DOMINF_paused) ? DomainState::Paused : DomainState::Running;
+    info.kind = (flags & XEN_DOMINF_hvm_guest) ? DomainKind::Hvm : DomainKind::Pv;
+    info.memory_kib = totPages * 4;
+
+    libxl_dominfo di;
+    libxl_dominfo_init(&di);
+    if (libxl_domain_info(ctx_, &di, domid) == 0 && di.domain_type == LIBXL_DOMAIN_TYPE_PVH)
+        info.kind = DomainKind::Pvh;
+    libxl_dominfo_dispose(&di);
+
+    uint64_t layoutKiB = info.memory_kib;
+    if (domid != 0) {
+        libxl_domain_config cfg;
+        libxl_domain_config_init(&cfg);
+        if (libxl_retrieve_domain_configuration(ctx_, domid, &cfg, nullptr) == 0) {
+            if (cfg.b_info.max_memkb && cfg.b_info.max_memkb != LIBXL_MEMKB_DEFAULT)
+                layoutKiB = cfg.b_info.max_memkb;
+            for (int i = 0; i < cfg.b_info.num_vnuma_nodes; ++i)
+                info.vnuma.push_back({static_cast<unsigned>(i), cfg.b_info.vnuma_nodes[i].memkb});
+        }
+        libxl_domain_config_dispose(&cfg);
+    }
+    // Guest RAM as the HVM/PVH builder lays it out for the domain's
+    // maximum, so ballooned-out memory still counts as RAM.
+    if (info.kind != DomainKind::Pv)
+        info.ram = hvmRamLayout(layoutKiB);
+
+    // maxMemory/slots only exist in libvirt XML: ours, or the defaults.
+    info.max_memory_kib = limits_.max_memory_kib;
+    info.memory_slots = limits_.memory_slots;
+    if (auto xml = definitions_.get(info.name)) {
+        try {
+            const DefinitionSummary s = summarizeDefinition(*xml);
+            if (s.max_memory_kib) {
+                info.max_memory_kib = *s.max_memory_kib;
+                info.memory_slots = s.memory_slots;
+            }
+        } catch (const Error &) {
+            // A broken stored definition does not hide a running domain.
+        }
+    }
+    return info;
+}
+
+std::vector<DomainInfo> XenctrlHypervisor::activeDomains()
+{
+    std::vector<DomainInfo> out;
+    std::vector<xc_domaininfo_t> infos(256);
+    uint32_t next = 0;
+    for (;;) {
+        int n = xc_domain_getinfolist(xch_, next, static_cast<unsigned>(infos.size()), infos.data());
+        if (n < 0)
+            raise(ErrorCode::OperationFailed, _("cannot list Xen domains: %s"), std::strerror(errno));
+        for (int i = 0; i < n; ++i) {
+            const auto &di = infos[static_cast<size_t>(i)];
+            if (di.flags & (XEN_DOMINF_dying | XEN_DOMINF_shutdown))
+                continue;
+            out.push_back(describe(di.domain, di.flags, di.tot_pages, di.handle));
+        }
+        if (n < static_cast<int>(infos.size()))
+            break;
+        next = infos.back().domain + 1;
+    }
+    return out;
+}
+
+std::vector<DomainInfo> XenctrlHypervisor::listDomains(bool includeInactive)
+{
+    std::vector<DomainInfo> out = activeDomains();
+    if (includeInactive) {
+        for (const auto &name : definitions_.names()) {
+            if (std::any_of(out.begin(), out.end(), [&](const DomainInfo &d) { return d.name == name; }))
+                continue;
+            try {
+                const DefinitionSummary s = summarizeDefinition(*definitions_.get(name));
+                DomainInfo d;
+                d.name = name;
+                d.uuid = s.uuid;
+                d.kind = s.kind;
+                d.memory_kib = s.memory_kib;
+                d.max_memory_kib = s.max_memory_kib.value_or(limits_.max_memory_kib);
+                d.memory_slots = s.max_memory_kib ? s.memory_slots : limits_.memory_slots;
+                d.vnuma = s.vnuma;
+                d.ram = hvmRamLayout(s.memory_kib);
+                out.push_back(std::move(d));
+            } catch (const Error &) {
+            }
+        }
+    }
+    return out;
+}
+
+DomainInfo XenctrlHypervisor::lookupByName(const std::string &name)
+{
+    for (auto &d : listDomains(true))
+        if (d.name == name)
+            return d;
+    raise(ErrorCode::NoDomain, _("no domain with matching name '%s'"), name.c_str());
+}
+
+DomainInfo XenctrlHypervisor::lookupByUuid(const std::string &uuid)
+{
+    for (auto &d : listDomains(true))
+        if (normalUuid(d.uuid) == normalUuid(uuid))
+            return d;
+    raise(ErrorCode::NoDomain, _("no domain with matching uuid '%s'"), uuid.c_str());
+}
+
+DomainInfo XenctrlHypervisor::lookupById(uint32_t domid)
+{
+    xc_domaininfo_t di;
+    int n = xc_domain_getinfolist(xch_, domid, 1, &di);
+    if (n < 0)
+        raise(ErrorCode::OperationFailed, _("cannot list Xen domains: %s"), std::strerror(errno));
+    if (n != 1 || di.domain != domid || (di.flags & (XEN_DOMINF_dying | XEN_DOMINF_shutdown)))
+        raise(ErrorCode::NoDomain, _("no domain with matching id %u"), domid);
+    return describe(di.domain, di.flags, di.tot_pages, di.handle);
+}
+
+unsigned XenctrlHypervisor::policyPhysAddrBits(std::optional<uint32_t> domid)
+{
+    constexpr uint32_t kAddressSizesLeaf = 0x80000008;
+    std::unique_ptr<xc_cpu_policy_t, decltype(&xc_cpu_policy_destroy)> policy(xc_cpu_policy_init(),
+                                                                            xc_cpu_policy_destroy);
+    if (!policy)
+        return 0;
+    const int rc = domid ? xc_cpu_policy_get_domain(xch_, *domid, policy.get())
+                         : xc_cpu_policy_get_system(xch_, XEN_SYSCTL_cpu_policy_hvm_default, policy.get());
+    if (rc != 0)
+        return 0;
+    uint32_t nrLeaves = 0, nrMsrs = 0;
+    if (xc_cpu_policy_get_size(xch_, &nrLeaves, &nrMsrs) != 0 || nrLeaves == 0)
+        return 0;
+    std::vector<xen_cpuid_leaf_t> leaves(nrLeaves);
+    if (xc_cpu_policy_serialise(xch_, policy.get(), leaves.data(), &nrLeaves, nullptr, nullptr) != 0)
+        return 0;
+    for (uint32_t i = 0; i < nrLeaves && i < leaves.size(); ++i)
+        if (leaves[i].leaf == kAddressSizesLeaf)
+            return leaves[i].a & 0xff;
+    return 0;
+}
+
+unsigned XenctrlHypervisor::physAddrBits(const DomainInfo &dom)
+{
+    if (dom.phys_addr_bits)
+        return dom.phys_addr_bits;
+    if (dom.kind == DomainKind::Pv)
+        return 0;
+    return dom.domid ? policyPhysAddrBits(dom.domid) : policyPhysAddrBits(std::nullopt);
+}
+
+unsigned XenctrlHypervisor::defaultPhysAddrBits(DomainKind kind)
+{
+    return kind == DomainKind::Pv ? 0 : policyPhysAddrBits(std::nullopt);
+}
+
+MappingLedger XenctrlHypervisor::loadLedger()
+{
+    auto text = readFileIfExists(stateDir_ + "/xen-ledger.json");
+    if (!text)
+        return {};
+    auto j = nlohmann::json::parse(*text, nullptr, false);
+    return j.is_discarded() ? MappingLedger{} : MappingLedger::fromJson(j);
+}
+
+void XenctrlHypervisor::saveLedger(const MappingLedger &ledger)
+{
+    writeFileAtomic(stateDir_ + "/xen-ledger.json", ledger.toJson().dump(1) + "\n");
+}
+
+void XenctrlHypervisor::grantIomem(uint32_t domid, uint64_t mfn, uint64_t nr, Caller caller)
+{
+    requireToolstack(caller, domid);
+    if (nr == 0)
+        raise(ErrorCode::InvalidArg, _("an iomem range must not be empty"));
+    const DomainInfo dom = lookupById(domid);
+    StateLock lock(stateDir_ + "/xen.lock", StateLock::Mode::Exclusive);
+    if (xc_domain_iomem_permission(xch_, domid, mfn, nr, 1) != 0)
+        raise(ErrorCode::OperationFailed,
+              _("cannot grant iomem permission for host frames %s to domain %u: %s"),
+              frames(mfn, nr).c_str(), domid, std::strerror(errno));
+    MappingLedger ledger = loadLedger();
+    if (ledger.record(domid).uuid != dom.uuid) {
+        ledger.forget(domid);   // a stale record of an earlier domain with this id
+        ledger.record(domid).uuid = dom.uuid;
+    }
+    ledger.addIomem(domid, mfn, nr);
+    saveLedger(ledger);
+}
+
+void XenctrlHypervisor::revokeIomem(uint32_t domid, uint64_t mfn, uint64_t nr, Caller caller)
+{
+    requireToolstack(caller, domid);
+    StateLock lock(stateDir_ + "/xen.lock", StateLock::Mode::Exclusive);
+    if (xc_domain_iomem_permission(xch_, domid, mfn, nr, 0) != 0)
+        raise(ErrorCode::OperationFailed,
+              _("cannot revoke iomem permission for host frames %s from domain %u: %s"),
+              frames(mfn, nr).c_str(), domid, std::strerror(errno));
+    MappingLedger ledger = loadLedger();
+    ledger.removeIomem(domid, mfn, nr);
+    saveLedger(ledger);
+}
+
+uint64_t XenctrlHypervisor::mappingBatch(uint32_t domid, uint64_t gfn, uint64_t mfn, uint64_t nr, bool add)
+{
+    unsigned retries = 0;
+    uint64_t done = 0;
+    uint64_t size = nr;
+    while (done < nr) {
+        const uint64_t chunk = std::min(size, nr - done);
+        int rc = xc_domain_memory_mapping(xch_, domid, gfn + done, mfn + done, chunk,
+                                          add ? DPCI_ADD_MAPPING : DPCI_REMOVE_MAPPING);
+        if (rc == 0) {
+            done += chunk;
+            continue;
+        }
+        if (rc > 0) {
+            // Xen did part of the batch (preempted): continue after it.
+            done += std::min<uint64_t>(static_cast<uint64_t>(rc), chunk);
+            continue;
+        }
+        const int err = errno;
+        if ((err == EINTR || err == EAGAIN) && retries++ < kMaxRetries)
+            continue;
+        if (err == E2BIG && size > 1) {
+            size = std::max<uint64_t>(1, chunk / 2);   // a smaller call, as libxc does
+            continue;
+        }
+        errno = err;
+        return done;
+    }
+    return done;
+}
+
+void XenctrlHypervisor::mapMemory(uint32_t domid, uint64_t gfn, uint64_t mfn, uint64_t nr, Caller caller)
+{
+    requireToolstack(caller, domid);
+    if (nr == 0)
+        return;
+    const DomainInfo dom = lookupById(domid);
+    StateLock lock(stateDir_ + "/xen.lock", StateLock::Mode::Exclusive);
+    const BatchList batches = planBatches(gfn, mfn, nr);
+    size_t completed = 0;
+    for (; completed < batches.items.size(); ++completed) {
+        const auto [off, step] = batches.items[completed];
+        const uint64_t done = mappingBatch(domid, gfn + off, mfn + off, step, true);
+        if (done == step)
+            continue;
+        const int err = errno;
+        // Undo the part of this batch that did map, then the earlier
+        // batches, last first.
+        if (done)
+            mappingBatch(domid, gfn + off, mfn + off, done, false);
+        for (size_t i = completed; i-- > 0;) {
+            const auto [o, s] = batches.items[i];
+            mappingBatch(domid, gfn + o, mfn + o, s, false);
+        }
+        raise(ErrorCode::OperationFailed,
+              _("cannot map host frames %s at guest frames %s of domain %u: %s"),
+              frames(mfn + off, step).c_str(), frames(gfn + off, step).c_str(), domid,
+              std::strerror(err));
+    }
+    MappingLedger ledger = loadLedger();
+    if (ledger.record(domid).uuid != dom.uuid) {
+        ledger.forget(domid);
+        ledger.record(domid).uuid = dom.uuid;
+    }
+    ledger.addMapping(domid, {gfn, mfn, nr});
+    saveLedger(ledger);
+}
+
+void XenctrlHypervisor::unmapMemory(uint32_t domid, uint64_t gfn, uint64_t mfn, uint64_t nr, Caller caller)
+{
+    requireToolstack(caller, domid);
+    if (nr == 0)
+        return;
+    StateLock lock(stateDir_ + "/xen.lock", StateLock::Mode::Exclusive);
+    const BatchList batches = planBatches(gfn, mfn, nr);
+    // Remove everything we can, last batch first; report the first failure.
+    int firstErr = 0;
+    uint64_t failedOff = 0, failedStep = 0;
+    MappingLedger ledger = loadLedger();
+    for (size_t i = batches.items.size(); i-- > 0;) {
+        const auto [off, step] = batches.items[i];
+        if (mappingBatch(domid, gfn + off, mfn + off, step, false) == step) {
+            ledger.removeMapping(domid, {gfn + off, mfn + off, step});
+        } else if (!firstErr) {
+            firstErr = errno ? errno : EIO;
+            failedOff = off;
+            failedStep = step;
+        }
+    }
+    saveLedger(ledger);
+    if (firstErr)
+        raise(ErrorCode::OperationFailed,
+              _("cannot unmap guest frames %s of domain %u: %s"),
+              frames(gfn + failedOff, failedStep).c_str(), domid, std::strerror(firstErr));
+}
+
+std::vector<MemoryMapping> XenctrlHypervisor::mappings(uint32_t domid)
+{
+    const DomainInfo dom = lookupById(domid);
+    StateLock lock(stateDir_ + "/xen.lock", StateLock::Mode::Shared);
+    MappingLedger ledger = loadLedger();
+    auto it = ledger.domains().find(domid);
+    if (it == ledger.domains().end() || it->second.uuid != dom.uuid)
+        return {};
+    return it->second.mappings;
+}
+
+std::vector<IomemPermission> XenctrlHypervisor::iomemPermissions(uint32_t domid)
+{
+    const DomainInfo dom = lookupById(domid);
+    StateLock lock(stateDir_ + "/xen.lock", StateLock::Mode::Shared);
+    MappingLedger ledger = loadLedger();
+    auto it = ledger.domains().find(domid);
+    if (it == ledger.domains().end() || it->second.uuid != dom.uuid)
+        return {};
+    return it->second.iomem;
+}
+
+} // namespace xlnv::libxl
