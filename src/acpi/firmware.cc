@@ -13,13 +13,17 @@
 
 namespace xlnv::acpi {
 
-Bytes buildAcpiFirmware(const std::vector<NfitDevice> &devices)
+Bytes buildAcpiFirmware(const std::vector<NfitDevice> &devices, std::optional<NvdimmHotplug> hotplug)
 {
     std::vector<unsigned> slots;
     for (const auto &d : devices)
         slots.push_back(d.slot);
-    Bytes blob = buildNfit(devices);
-    amlAppend(blob, buildNvdimmSsdt(slots));
+    Bytes blob;
+    if (!hotplug || !devices.empty())
+        blob = buildNfit(devices);
+    if (hotplug)
+        hotplug->boot_fit = buildFit(devices);
+    amlAppend(blob, buildNvdimmSsdt(slots, hotplug));
     return blob;
 }
 

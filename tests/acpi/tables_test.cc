@@ -24,26 +24,14 @@
 #include "acpi_test_support.h"
 
 using namespace xlnv::acpi;
+using xlnv::acpi::test::haveIasl;
 using xlnv::acpi::test::readBytes;
+using xlnv::acpi::test::readText;
 using xlnv::acpi::test::TempDir;
+using xlnv::acpi::test::writeBytes;
 
 namespace {
 
-std::string readText(const std::string &path)
-{
-    std::ifstream in(path);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-void writeBytes(const std::string &path, const Bytes &bytes)
-{
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char *>(bytes.data()),
-                                                static_cast<std::streamsize>(bytes.size()));
-}
-
-bool haveIasl() { return std::system("command -v iasl >/dev/null 2>&1") == 0; }
 
 struct IaslRun {
     int status = -1;
@@ -343,4 +331,29 @@ TEST(Ssdt, RejectsSlotsThatCannotBeNamed)
 {
     EXPECT_EQ(ssdtChildName(0xAB), "NVAB");
     EXPECT_THROW(ssdtChildName(256), xlnv::Error);
+}
+
+// The hotplug SSDT (_FIT, FIT page fields, GED) disassembles cleanly and
+// iasl's recompilation of its own disassembly gives our AML back.
+TEST_F(IaslTest, HotplugSsdtRecompilesToTheSameAml)
+{
+    NvdimmHotplug hp;
+    hp.fit_page = 0x9FFFFF000ull;
+    hp.slots = 3;
+    hp.boot_fit = buildFit(sampleDevices());
+    Bytes ssdt = buildNvdimmSsdt({}, hp);
+    IaslRun run = disassemble(dir.path, "ssdt", ssdt);
+    ASSERT_EQ(run.status, 0) << run.log;
+    EXPECT_FALSE(mentionsProblems(run.log)) << run.log;
+    for (const char *want : {"OperationRegion (FITR, SystemMemory, 0x00000009FFFFF000, 0x1000)",
+                             "Method (_FIT, 0, Serialized)", "CopyObject (Local3, FITB)",
+                             "Name (_HID, \"ACPI0013\"", "Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive, ,, )",
+                             "Notify (\\_SB.NVDR, 0x80)", "Device (NV02)"})
+        EXPECT_NE(run.dsl.find(want), std::string::npos) << want << "\n" << run.dsl;
+    std::string cmd = "cd '" + dir.path + "' && iasl -p again ssdt.dsl > again.log 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << readText(dir.path + "/again.log");
+    Bytes again = readBytes(dir.path + "/again.aml");
+    ASSERT_GE(again.size(), kTableHeaderSize);
+    EXPECT_EQ(Bytes(again.begin() + kTableHeaderSize, again.end()),
+              Bytes(ssdt.begin() + kTableHeaderSize, ssdt.end()));
 }
