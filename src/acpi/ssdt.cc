@@ -93,6 +93,47 @@ Bytes nvdimmRootAml(const std::vector<unsigned> &slots, const std::optional<Nvdi
     return amlConcat({amlDevice("\\_SB.NVDR", body), gedDevice(hotplug->irq)});
 }
 
+std::optional<NvdimmHotplug> parseHotplugSsdt(const Bytes &ssdt)
+{
+    auto find = [&ssdt](const Bytes &needle) -> std::optional<size_t> {
+        auto it = std::search(ssdt.begin(), ssdt.end(), needle.begin(), needle.end());
+        if (it == ssdt.end())
+            return std::nullopt;
+        return static_cast<size_t>(it - ssdt.begin()) + needle.size();
+    };
+    auto le = [&ssdt](size_t at, unsigned n) -> std::optional<uint64_t> {
+        if (at + n > ssdt.size())
+            return std::nullopt;
+        uint64_t v = 0;
+        for (unsigned i = 0; i < n; i++)
+            v |= static_cast<uint64_t>(ssdt[at + i]) << (8 * i);
+        return v;
+    };
+    // OperationRegion(FITR, SystemMemory, <integer>, ...)
+    const auto region = find(Bytes{0x5B, 0x80, 'F', 'I', 'T', 'R', kRegionSystemMemory});
+    // Interrupt(ResourceConsumer, Edge, ActiveHigh, Exclusive) {irq}
+    const auto irqAt = find(Bytes{0x89, 0x06, 0x00, 0x03, 0x01});
+    if (!region || !irqAt || *region >= ssdt.size())
+        return std::nullopt;
+    std::optional<uint64_t> page;
+    switch (ssdt[*region]) {
+    case 0x0B: page = le(*region + 1, 2); break;
+    case 0x0C: page = le(*region + 1, 4); break;
+    case 0x0E: page = le(*region + 1, 8); break;
+    default: break;
+    }
+    const auto irq = le(*irqAt, 4);
+    if (!page || !irq)
+        return std::nullopt;
+    NvdimmHotplug hp;
+    hp.fit_page = *page;
+    hp.irq = static_cast<unsigned>(*irq);
+    for (unsigned slot = 0; slot < kSsdtMaxSlots; slot++)
+        if (find(amlNameString(ssdtChildName(slot))))
+            hp.slots = slot + 1;
+    return hp;
+}
+
 Bytes buildNvdimmSsdt(const std::vector<unsigned> &slots, const std::optional<NvdimmHotplug> &hotplug)
 {
     // Revision 2: integers are 64 bit (ACPI 6.4, 5.2.11.2 / 19.6.29).

@@ -34,6 +34,11 @@ struct NvdimmHotplug {
 Bytes nvdimmRootAml(const std::vector<unsigned> &slots, const std::optional<NvdimmHotplug> &hotplug = {});
 Bytes buildNvdimmSsdt(const std::vector<unsigned> &slots, const std::optional<NvdimmHotplug> &hotplug = {});
 
+// What a hotplug SSDT of ours tells its guest: the FIT page address and
+// the GED's IRQ (boot_fit left empty, slots = NVxx children); nullopt
+// for an SSDT without _FIT/GED (an older one, or someone else's).
+std::optional<NvdimmHotplug> parseHotplugSsdt(const Bytes &ssdt);
+
 // The most slots the SSDT names (two hex digits).
 constexpr unsigned kSsdtMaxSlots = 256;
 

@@ -10,6 +10,7 @@
 #include "util/state_dir.h"
 #include "util/error.h"
 #include "util/i18n.h"
+#include "util/strutil.h"
 
 namespace xlnv::libxl {
 
@@ -57,6 +58,8 @@ GuestLayout DomainStatus::guestLayout() const
     layout.kind = kind;
     layout.window_base = window_base;
     layout.has_vnuma = has_vnuma;
+    layout.memory_slots = memory_slots;
+    layout.hotplug_irq = hotplug_irq;
     for (const auto &d : devices) {
         if (d.in_guest)
             layout.devices.push_back(d.toPlaced());
@@ -82,6 +85,17 @@ nlohmann::json domainStatusToJson(const DomainStatus &s)
     j["acpi_firmware"] = s.acpi_firmware;
     if (!s.xml.empty())
         j["xml"] = s.xml;
+    j["memory_slots"] = s.memory_slots;
+    j["hotplug_irq"] = s.hotplug_irq;
+    j["fit_page"] = s.fit_page;
+    if (s.fit_known) {
+        j["fit"] = bytesToHex(s.fit);
+        j["fit_generation"] = s.fit_generation;
+    }
+    j["occupied"] = nlohmann::json::array();
+    for (const auto &o : s.occupied)
+        j["occupied"].push_back({{"slot", o.slot}, {"base", o.base}, {"size", o.size},
+                                 {"mfn", o.mfn}, {"nr", o.nr}});
     j["devices"] = nlohmann::json::array();
     for (const auto &d : s.devices) {
         nlohmann::json dj = {{"alias", d.alias},     {"slot", d.slot},
@@ -91,7 +105,8 @@ nlohmann::json domainStatusToJson(const DomainStatus &s)
                              {"steps", {{"labeled", d.labeled}, {"pinned", d.pinned},
                                         {"granted", d.granted}, {"mapped", d.mapped},
                                         {"in_guest", d.in_guest}}},
-                             {"created_file", d.created_file}};
+                             {"created_file", d.created_file},
+                             {"notified", d.notified}};
         if (d.node)
             dj["node"] = *d.node;
         dj["ranges"] = nlohmann::json::array();
@@ -125,6 +140,19 @@ DomainStatus domainStatusFromJson(const nlohmann::json &j, const std::string &or
         s.has_vnuma = j.value("has_vnuma", false);
         s.acpi_firmware = j.value("acpi_firmware", std::string());
         s.xml = j.value("xml", std::string());
+        s.memory_slots = j.value("memory_slots", 0u);
+        s.hotplug_irq = j.value("hotplug_irq", 13u);
+        s.fit_page = j.value("fit_page", 0ULL);
+        if (j.contains("fit")) {
+            if (!hexToBytes(j.at("fit").get<std::string>(), s.fit))
+                throw nlohmann::json::other_error::create(501, "fit is not lower-case hex", nullptr);
+            s.fit_known = true;
+            s.fit_generation = j.value("fit_generation", 0u);
+        }
+        if (j.contains("occupied"))
+            for (const auto &o : j.at("occupied"))
+                s.occupied.push_back({o.at("slot").get<unsigned>(), o.at("base").get<uint64_t>(),
+                                      o.at("size").get<uint64_t>(), o.value("mfn", 0ULL), o.value("nr", 0ULL)});
         for (const auto &dj : j.at("devices")) {
             DeviceStatus d;
             d.alias = dj.at("alias").get<std::string>();
@@ -142,6 +170,7 @@ DomainStatus domainStatusFromJson(const nlohmann::json &j, const std::string &or
             d.granted = st.value("granted", false);
             d.mapped = st.value("mapped", false);
             d.in_guest = st.value("in_guest", false);
+            d.notified = dj.value("notified", false);
             d.created_file = dj.value("created_file", false);
             for (const auto &r : dj.at("ranges"))
                 d.ranges.push_back({r.at("mfn").get<uint64_t>(), r.at("nr").get<uint64_t>(),

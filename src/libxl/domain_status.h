@@ -35,6 +35,10 @@ struct DeviceStatus {
     bool in_guest = false;             // in the guest's NFIT data / live XML
     // The attach created the backing file (removed again on rollback).
     bool created_file = false;
+    // Live attach: the running guest's OS was told through the FIT page
+    // and its hotplug interrupt (docs/live.rst); false when the guest has
+    // no hotplug tables or the notification failed.
+    bool notified = false;
     bool operator==(const DeviceStatus &) const = default;
 
     // A device as the layout placed it (slot, base, size, node, readonly,
@@ -67,6 +71,18 @@ struct DomainStatus {
     std::string xml;                   // live XML kept here when the hypervisor keeps none
     std::vector<DeviceStatus> devices; // in slot order
     std::optional<PendingOperation> pending;
+    // Hotplug (acpi/fit_page.h): <maxMemory slots> and the GED's IRQ the
+    // guest booted with; the FIT it was last given (starts as the boot
+    // FIT, only ever grows while it runs) and that page's generation.
+    unsigned memory_slots = 0;
+    unsigned hotplug_irq = 13;
+    uint64_t fit_page = 0;             // guest physical address; 0: no hotplug tables
+    std::vector<uint8_t> fit;
+    bool fit_known = false;            // `fit` holds the guest's FIT (may be empty)
+    uint32_t fit_generation = 0;
+    // NVDIMMs the domain was built with that no device here describes
+    // (learned from the hypervisor, e.g. an xl-created domain).
+    std::vector<OccupiedNvdimm> occupied;
 
     DeviceStatus *find(const std::string &alias);
     // The layout the guest sees: the devices it was told about.

@@ -370,11 +370,27 @@ void writeOrRemove(const std::string &dir, const char *name, const acpi::Bytes &
 
 } // namespace
 
+std::optional<acpi::NvdimmHotplug> layoutHotplug(const GuestLayout &layout)
+{
+    if (!layout.hotplug())
+        return std::nullopt;
+    acpi::NvdimmHotplug hp;
+    hp.fit_page = acpi::fitPageAddress(layout.window_base);
+    hp.irq = layout.hotplug_irq;
+    hp.slots = layout.memory_slots;
+    return hp;
+}
+
 acpi::Bytes buildLayoutFirmware(const GuestLayout &layout)
 {
     if (!layout.acpiTables())
         return {};
-    return acpi::buildAcpiFirmware(nfitDevices(layout));
+    return acpi::buildAcpiFirmware(nfitDevices(layout), layoutHotplug(layout));
+}
+
+acpi::Bytes buildLayoutFit(const GuestLayout &layout)
+{
+    return acpi::buildFit(nfitDevices(layout));
 }
 
 acpi::Bytes buildLayoutTableUpgrade(const GuestLayout &layout)

@@ -12,6 +12,7 @@
 #include "util/state_dir.h"
 #include "libxl/nvdimm_driver_private.h"
 #include "sim/sim_hypervisor.h"
+#include "util/config.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/i18n.h"
@@ -102,6 +103,7 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
     HostBackings &hb = conn.backingResolver();
     Hypervisor &hv = conn.hypervisor();
     std::optional<BackingLock> backingLock;
+    bool notified = false;
     try {
         UndoStack undo;
         if (live) {
@@ -120,6 +122,11 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
                     raise(ErrorCode::OperationInvalid, _("non unique alias detected: %s"), def.alias.c_str());
             work.addNvdimm(def);
             const size_t index = work.nvdimms().size() - 1;
+            // What the guest already has beyond the live XML (an xl-created
+            // domain's boot NVDIMMs, force-detached ones still in its FIT):
+            // refused as slots, guest and host ranges before anything is
+            // provisioned or any hypervisor call.
+            learnGuestTables(st, domid);
 
             // A backing another domain holds is refused before anything
             // is provisioned (a pinned file cannot be opened to fill it).
@@ -146,6 +153,8 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             try {
                 LayoutOptions lo;
                 lo.phys_addr_bits = physBits;   // checked before the backing is provisioned
+                lo.occupied = st.occupied;
+                lo.hotplug_irq = st.fit_page ? st.hotplug_irq : nvdimmHotplugIrq(Config::load());
                 layout = planGuestLayout(work, resolver, lo);
             } catch (...) {
                 if (resolver.made && resolver.made->created)
@@ -170,6 +179,8 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             backingLock.emplace(conn.stateDir(), hostObject);
             DeviceStatus ds = DeviceStatus::fromPlaced(*dev, alias, def.path, hostObject);
             ds.created_file = resolver.made && resolver.made->created;
+            // Checked before any hypervisor call: the FIT page has room.
+            const std::vector<uint8_t> nextFit = fitWith(st, ds);
             st.kind = layout.kind;
             st.window_base = layout.window_base;
             st.has_vnuma = layout.has_vnuma;
@@ -235,6 +246,19 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             liveStep("attach: update the live XML");
             undo.push([this, &st, name, liveBefore] { setLiveXml(name, st, liveBefore); });
             setLiveXml(name, st, work.format());
+
+            // Last: once the guest has read the new FIT it keeps those
+            // entries, so nothing after this may need undoing in it.
+            liveStep("attach: notify the guest");
+            notified = notifyGuest(st, domid, nextFit);
+            self().notified = notified;
+            // Should a later step fail, the guest keeps the entries: the
+            // record rolled back to keeps them too (as after a forced detach).
+            before->fit = st.fit;
+            before->fit_generation = st.fit_generation;
+            if (st.fit_page)
+                before->occupied.push_back({self().slot, self().base, self().size, 0, 0});
+            store.save(st);
         }
 
         if (config) {
@@ -268,7 +292,7 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             st.pending.reset();
             store.save(st);
             unlink((store.domainDir(name) + "/config-before.xml").c_str());
-            queueEvent(DeviceEventKind::Added, name, st.uuid, alias);
+            queueEvent(DeviceEventKind::Added, name, st.uuid, alias, notified);
         }
         undo.commit();
     } catch (...) {

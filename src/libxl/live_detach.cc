@@ -175,6 +175,10 @@ std::string NvdimmDriver::Impl::detach(const DomainInfo &info, const conf::Nvdim
         }
 
         liveStep("detach: record the status");
+        // The guest's FIT keeps the entry until it reboots (Linux cannot
+        // drop one): its slot and guest range stay taken.
+        if (st.fit_page)
+            st.occupied.push_back({dev.slot, dev.base, dev.size, 0, 0});
         std::erase_if(st.devices, [&](const DeviceStatus &d) { return d.alias == target; });
         st.pending.reset();
         unlink((store.domainDir(name) + "/config-after.xml").c_str());

@@ -17,6 +17,7 @@
 #include "sim/sim_hypervisor.h"
 #include "security/seclabel_def.h"
 #include "util/error.h"
+#include "util/config.h"
 #include "util/fd.h"
 #include "util/i18n.h"
 #include "pmem/pin.h"
@@ -83,6 +84,7 @@ PreparedDomain NvdimmDriver::Impl::prepareLocked(conf::DomainXml &dom, const std
     ProvisionAll resolver(hb);
     LayoutOptions lo;
     lo.phys_addr_bits = physBits;   // checked before any backing is provisioned
+    lo.hotplug_irq = nvdimmHotplugIrq(Config::load());
     GuestLayout layout;
     try {
         layout = planGuestLayout(dom, resolver, lo);
@@ -117,6 +119,7 @@ PreparedDomain NvdimmDriver::Impl::prepareLocked(conf::DomainXml &dom, const std
     st.kind = layout.kind;
     st.window_base = layout.window_base;
     st.has_vnuma = layout.has_vnuma;
+    recordBootTables(st, layout);
 
     // Backing locks in one order, so two domains never wait on each other.
     std::vector<std::string> objects;

@@ -5,6 +5,10 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "acpi/firmware.h"
+#include "acpi/fit_page.h"
+#include "acpi/nfit.h"
+#include "acpi/ssdt.h"
 #include "libxl/libxl_config.h"
 #include "libxl/domain_locks.h"
 #include "pmem/host_backings.h"
@@ -48,9 +52,11 @@ NvdimmDriver::Impl::Impl(Connection &c, DriverOptions o)
 }
 
 void NvdimmDriver::Impl::queueEvent(DeviceEventKind kind, const std::string &domain,
-                                    const std::string &uuid, const std::string &alias)
+                                    const std::string &uuid, const std::string &alias,
+                                    std::optional<bool> guestNotified)
 {
     DeviceEvent e;
+    e.guest_notified = guestNotified;
     e.kind = kind;
     e.domain = domain;
     e.uuid = uuid;
@@ -287,9 +293,96 @@ void NvdimmDriver::Impl::removeMaybeCreated(const DomainStatus &status, const st
     }
 }
 
+void NvdimmDriver::Impl::recordBootTables(DomainStatus &status, const GuestLayout &layout)
+{
+    status.memory_slots = layout.memory_slots;
+    status.hotplug_irq = layout.hotplug_irq;
+    status.fit_page = layout.hotplug() ? acpi::fitPageAddress(layout.window_base) : 0;
+    status.fit = buildLayoutFit(layout);
+    status.fit_known = true;
+    status.fit_generation = 0;
+    status.occupied.clear();
+}
+
+void NvdimmDriver::Impl::learnGuestTables(DomainStatus &status, uint32_t domid)
+{
+    if (status.fit_known)
+        return;
+    status.fit_known = true;
+    bool ours = false;
+    for (const auto &d : status.devices)
+        ours = ours || d.in_guest;
+    if (ours) {
+        // Prepared by an older version of this tool: static tables only.
+        status.fit = buildLayoutFit(status.guestLayout());
+        return;
+    }
+    const BuiltNvdimms built = conn.hypervisor().builtNvdimms(domid);
+    std::optional<acpi::NvdimmHotplug> hp;
+    try {
+        for (const auto &t : acpi::splitAcpiTables(built.acpi_firmware)) {
+            if (auto fit = acpi::nfitStructures(t))
+                status.fit = *fit;
+            else if (auto h = acpi::parseHotplugSsdt(t))
+                hp = h;
+        }
+        for (const auto &d : acpi::parseFit(status.fit))
+            status.occupied.push_back({d.slot, d.spa, d.size, 0, 0});
+    } catch (const Error &e) {
+        xlnv::warn(_("domain %u: its ACPI tables cannot be read (%s); its NVDIMMs are known from its iomem ranges only"),
+                   domid, e.what());
+        status.fit.clear();
+        status.occupied.clear();
+        hp.reset();
+    }
+    if (hp) {
+        status.fit_page = hp->fit_page;
+        status.hotplug_irq = hp->irq;
+        status.memory_slots = hp->slots;
+    }
+    // Every iomem range: its guest frames and host frames are taken.
+    for (const auto &m : built.iomem)
+        status.occupied.push_back({OccupiedNvdimm::kNoSlot, m.gfn * kPageSize, m.nr * kPageSize, m.mfn, m.nr});
+}
+
+std::vector<uint8_t> NvdimmDriver::Impl::fitWith(const DomainStatus &status, const DeviceStatus &dev) const
+{
+    GuestLayout one;
+    one.has_vnuma = status.has_vnuma;
+    one.devices.push_back(dev.toPlaced());
+    std::vector<uint8_t> fit = status.fit;
+    const acpi::Bytes add = buildLayoutFit(one);
+    fit.insert(fit.end(), add.begin(), add.end());
+    if (status.fit_page && fit.size() > acpi::kFitPageCapacity)
+        raise(ErrorCode::ConfigUnsupported,
+              _("domain '%s' cannot take NVDIMM '%s' while it runs: its FIT page holds %u bytes (%u NVDIMMs), "
+                "and its NVDIMM table would need %zu"),
+              status.name.c_str(), dev.alias.c_str(), acpi::kFitPageCapacity, acpi::kFitPageMaxNvdimms, fit.size());
+    return fit;
+}
+
+bool NvdimmDriver::Impl::notifyGuest(DomainStatus &status, uint32_t domid, const std::vector<uint8_t> &fit)
+{
+    // A guest without our hotplug tables (not prepared by this tool, or
+    // not HVM) has nothing to read a FIT page with: it sees the device
+    // after its next boot. The status and event say so.
+    if (!status.fit_page || status.kind != GuestKind::Hvm)
+        return false;
+    const uint32_t generation = status.fit_generation + 2;
+    const acpi::Bytes page = acpi::buildFitPage(generation, fit);
+    const NvdimmNotification n =
+        conn.hypervisor().notifyNvdimmChange(domid, status.fit_page / kPageSize, page, status.hotplug_irq);
+    status.fit = fit;
+    status.fit_generation = generation;
+    return n.notified;
+}
+
 void NvdimmDriver::Impl::saveOrRemove(const DomainStatus &status)
 {
-    if (status.devices.empty() && !status.pending && status.xml.empty())
+    // A guest with hotplug tables keeps its record while it runs: the
+    // FIT it holds only ever grows, even when no device is left.
+    const bool holdsFit = status.fit_page && status.domid;
+    if (status.devices.empty() && !status.pending && status.xml.empty() && !holdsFit)
         store.remove(status.name);
     else
         store.save(status);

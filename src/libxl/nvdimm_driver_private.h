@@ -58,7 +58,7 @@ struct NvdimmDriver::Impl {
 
     // --- live_steps.cc ---
     void queueEvent(DeviceEventKind kind, const std::string &domain, const std::string &uuid,
-                    const std::string &alias);
+                    const std::string &alias, std::optional<bool> guestNotified = std::nullopt);
     void flushEvents();
 
     // The live XML of a running domain (sim: the host's live definitions;
@@ -77,6 +77,21 @@ struct NvdimmDriver::Impl {
     // Rewrite the acpi_firmware blob (and, on sim, the guest's view) from
     // the devices the guest is told about.
     void publishGuest(DomainStatus &status);
+
+    // Hotplug (docs/live.rst): what the guest's tables say, recorded when
+    // we lay them out (prepare/start) ...
+    static void recordBootTables(DomainStatus &status, const GuestLayout &layout);
+    // ... or learned for a running domain we have no such record of (an
+    // xl-created one): its FIT, FIT page and IRQ from the acpi_firmware
+    // blob libxl built it with, its NVDIMMs and iomem ranges as occupied.
+    void learnGuestTables(DomainStatus &status, uint32_t domid);
+    // The FIT after appending `dev`; throws ConfigUnsupported when the
+    // page cannot hold it (checked before any hypervisor call).
+    std::vector<uint8_t> fitWith(const DomainStatus &status, const DeviceStatus &dev) const;
+    // Write the FIT page and raise the guest's hotplug interrupt; records
+    // the new FIT and returns whether the guest was notified. Guests
+    // without hotplug tables are not notified (false, with a warning).
+    bool notifyGuest(DomainStatus &status, uint32_t domid, const std::vector<uint8_t> &fit);
 
     // Undo everything `dev` holds on the host: mappings and permissions
     // that exist now, pin, labels; with `removeCreated`, a backing file

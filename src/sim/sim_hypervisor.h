@@ -62,6 +62,12 @@ public:
     uint64_t mappingCall(uint32_t domid, uint64_t gfn, uint64_t mfn, uint64_t nr, bool add,
                          Caller caller = Caller::Toolstack);
 
+    // The guest model: a guest whose tables have a FIT reads the page on
+    // every notification and takes it the way Linux's nfit driver does
+    // (sim_state.h, SimGuestView). The page may not be RAM or mapped.
+    NvdimmNotification notifyNvdimmChange(uint32_t domid, uint64_t fitGfn,
+                                          const std::vector<uint8_t> &page, unsigned irq) override;
+
     // Lifecycle primitives for start/destroy: a started domain gets the
     // next id; a destroyed one loses every mapping and permission (as Xen
     // tears them down with the domain).

@@ -26,4 +26,9 @@ bool parseUInt(std::string_view s, unsigned &out, bool allowHex = false);
 // "0x1f" lower-case hex with prefix.
 std::string hex(uint64_t v);
 
+// Bytes as lower-case hex digits, two per byte, and back; hexToBytes
+// returns false on an odd length or anything but lower-case hex digits.
+std::string bytesToHex(const std::vector<uint8_t> &bytes);
+bool hexToBytes(std::string_view text, std::vector<uint8_t> &out);
+
 } // namespace xlnv

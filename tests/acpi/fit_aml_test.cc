@@ -280,3 +280,13 @@ TEST(FitPage, FirmwareWithoutDevicesIsSsdtOnly)
     EXPECT_EQ(std::string(tables[0].begin(), tables[0].begin() + 4), "SSDT");
     EXPECT_EQ(splitAcpiTables(buildAcpiFirmware(kBoot, hp)).size(), 2u);
 }
+
+TEST(FitPage, HotplugSsdtParsesBack)
+{
+    const auto hp = parseHotplugSsdt(hotplugSsdt(kBoot, 5, 11));
+    ASSERT_TRUE(hp);
+    EXPECT_EQ(hp->fit_page, kPage);
+    EXPECT_EQ(hp->irq, 11u);
+    EXPECT_EQ(hp->slots, 5u);
+    EXPECT_FALSE(parseHotplugSsdt(buildNvdimmSsdt({0, 1})));
+}
