@@ -51,6 +51,18 @@ IaslRun disassemble(const std::string &dir, const std::string &name, const Bytes
     return run;
 }
 
+// iasl recompiles its own disassembly (DIR/ssdt.dsl) of `ssdt`: the AML
+// after the header must be ours (iasl writes its own compiler ID).
+void expectRecompilesToTheSameAml(const std::string &dir, const Bytes &ssdt)
+{
+    std::string cmd = "cd '" + dir + "' && iasl -p again ssdt.dsl > again.log 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << readText(dir + "/again.log");
+    Bytes again = readBytes(dir + "/again.aml");
+    ASSERT_GE(again.size(), kTableHeaderSize);
+    EXPECT_EQ(Bytes(again.begin() + kTableHeaderSize, again.end()),
+              Bytes(ssdt.begin() + kTableHeaderSize, ssdt.end()));
+}
+
 // A data table disassembly as one field map per structure: index 0 is the
 // table header, then one per "Subtable Type" line.
 std::vector<std::map<std::string, std::string>> parseDataTable(const std::string &dsl)
@@ -278,13 +290,7 @@ TEST_F(IaslTest, SsdtRecompilesToTheSameAml)
     Bytes ssdt = buildNvdimmSsdt({0, 1, 2});
     IaslRun run = disassemble(dir.path, "ssdt", ssdt);
     ASSERT_EQ(run.status, 0) << run.log;
-    std::string cmd = "cd '" + dir.path + "' && iasl -p again ssdt.dsl > again.log 2>&1";
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << readText(dir.path + "/again.log");
-    Bytes again = readBytes(dir.path + "/again.aml");
-    ASSERT_GE(again.size(), kTableHeaderSize);
-    // Same AML after the header (iasl writes its own compiler ID).
-    EXPECT_EQ(Bytes(again.begin() + kTableHeaderSize, again.end()),
-              Bytes(ssdt.begin() + kTableHeaderSize, ssdt.end()));
+    expectRecompilesToTheSameAml(dir.path, ssdt);
 }
 
 TEST(AcpiFirmware, BlobIsNfitThenSsdt)
@@ -350,10 +356,5 @@ TEST_F(IaslTest, HotplugSsdtRecompilesToTheSameAml)
                              "Name (_HID, \"ACPI0013\"", "Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive, ,, )",
                              "Notify (\\_SB.NVDR, 0x80)", "Device (NV02)"})
         EXPECT_NE(run.dsl.find(want), std::string::npos) << want << "\n" << run.dsl;
-    std::string cmd = "cd '" + dir.path + "' && iasl -p again ssdt.dsl > again.log 2>&1";
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << readText(dir.path + "/again.log");
-    Bytes again = readBytes(dir.path + "/again.aml");
-    ASSERT_GE(again.size(), kTableHeaderSize);
-    EXPECT_EQ(Bytes(again.begin() + kTableHeaderSize, again.end()),
-              Bytes(ssdt.begin() + kTableHeaderSize, ssdt.end()));
+    expectRecompilesToTheSameAml(dir.path, ssdt);
 }
