@@ -379,9 +379,10 @@ bool NvdimmDriver::Impl::notifyGuest(DomainStatus &status, uint32_t domid, const
 
 void NvdimmDriver::Impl::saveOrRemove(const DomainStatus &status)
 {
-    // A guest with hotplug tables keeps its record while it runs: the
-    // FIT it holds only ever grows, even when no device is left.
-    const bool holdsFit = status.fit_page && status.domid;
+    // A guest with hotplug tables keeps its record (and its blob, which
+    // libxl loads at creation) until release, even with no device: the
+    // FIT it holds only ever grows.
+    const bool holdsFit = status.fit_page != 0;
     if (status.devices.empty() && !status.pending && status.xml.empty() && !holdsFit)
         store.remove(status.name);
     else
