@@ -339,6 +339,10 @@ void NvdimmDriver::Impl::learnGuestTables(DomainStatus &status, uint32_t domid)
         status.fit_page = hp->fit_page;
         status.hotplug_irq = hp->irq;
         status.memory_slots = hp->slots;
+        // Our window for this domain may be computed from other limits
+        // than the tables were (xl's domain has no <maxMemory>): the FIT
+        // page itself is never handed out.
+        status.occupied.push_back({OccupiedNvdimm::kNoSlot, hp->fit_page, acpi::kFitPageSize, 0, 0});
     }
     // Every iomem range: its guest frames and host frames are taken.
     for (const auto &m : built.iomem)
