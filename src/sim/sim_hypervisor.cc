@@ -292,18 +292,23 @@ namespace {
 
 // The FIT of an acpi_firmware blob as the guest reads it at boot: the
 // NFIT's structures; no NFIT (a hotplug SSDT alone) is an empty FIT.
-std::vector<uint8_t> bootFitFromBlob(const std::string &path)
+acpi::Bytes readBlob(const std::string &path)
 {
+    acpi::Bytes blob;
     FILE *f = std::fopen(path.c_str(), "rb");
     if (!f)
-        return {};
-    acpi::Bytes blob;
+        return blob;
     uint8_t buf[4096];
     size_t n;
     while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
         blob.insert(blob.end(), buf, buf + n);
     std::fclose(f);
-    for (const auto &t : acpi::splitAcpiTables(blob))
+    return blob;
+}
+
+std::vector<uint8_t> bootFitFromBlob(const std::string &path)
+{
+    for (const auto &t : acpi::splitAcpiTables(readBlob(path)))
         if (auto fit = acpi::nfitStructures(t))
             return *fit;
     return {};
@@ -363,6 +368,20 @@ void SimHypervisor::setGuestView(uint32_t domid, const SimGuestView &view)
     }
     s.state().guest_views[name] = merged;
     s.commit();
+}
+
+BuiltNvdimms SimHypervisor::builtNvdimms(uint32_t domid)
+{
+    SimHost::Session s(*host_, false);
+    const DomainInfo &dom = s.activeDomain(domid);
+    // What the domain really has: its mappings, and the blob its guest
+    // booted with (as libxl's stored configuration names it on Xen).
+    BuiltNvdimms built;
+    built.iomem = s.state().ledger.mappings(domid);
+    auto view = s.state().guest_views.find(dom.name);
+    if (view != s.state().guest_views.end() && !view->second.acpi_firmware.empty())
+        built.acpi_firmware = readBlob(view->second.acpi_firmware);
+    return built;
 }
 
 NvdimmNotification SimHypervisor::notifyNvdimmChange(uint32_t domid, uint64_t fitGfn,

@@ -68,6 +68,9 @@ public:
     NvdimmNotification notifyNvdimmChange(uint32_t domid, uint64_t fitGfn,
                                           const std::vector<uint8_t> &page, unsigned irq) override;
 
+    // Its mappings and the acpi_firmware blob its guest view names.
+    BuiltNvdimms builtNvdimms(uint32_t domid) override;
+
     // Lifecycle primitives for start/destroy: a started domain gets the
     // next id; a destroyed one loses every mapping and permission (as Xen
     // tears them down with the domain).

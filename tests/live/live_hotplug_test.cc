@@ -171,3 +171,32 @@ TEST(LiveHotplug, GuestRefusesAFitThatDropsAnEntry)
     EXPECT_THROW(sim->notifyNvdimmChange(*info.domid, 16, acpi::buildFitPage(4, {}), 13), Error);
     host.driver().destroy("hot");
 }
+
+// A running domain we have no record of (as one `xl` created from our
+// domxml-to-native output): the attach learns its boot NVDIMM from what
+// the hypervisor says it was built with, gives the new device the next
+// slot and a free range, and appends to the FIT the guest booted with.
+TEST(LiveHotplug, DomainWithoutOurRecordKeepsItsBootNvdimm)
+{
+    LiveHost host;
+    host.driver().define(hotXml(file(host, "a.img")));
+    const DomainInfo info = host.driver().start("hot");
+    const SimGuestView booted = guestOf(host);
+    ASSERT_EQ(booted.fit_devices.size(), 1u);
+    // Forget what we did: no status, a live XML without the NVDIMM.
+    ASSERT_EQ(unlink((host.dir() + "/domains/hot/status.json").c_str()), 0);
+    host.conn().simulated()->host().liveDefinitions().define("hot", hotXml(""));
+    host.reopen();
+
+    EXPECT_EQ(host.driver().attachDevice("hot", file(host, "b.img"), kAffectLive), "nvdimm1");
+    const SimGuestView g = guestOf(host);
+    EXPECT_EQ(g.fit_rejections, 0u) << g.fit_error;
+    ASSERT_EQ(g.fit_devices.size(), 2u);
+    EXPECT_EQ(g.fit_devices[0], booted.fit_devices[0]);
+    EXPECT_EQ(g.fit_devices[1].slot, 1u);
+    EXPECT_GE(g.fit_devices[1].base, booted.fit_devices[0].base + booted.fit_devices[0].size);
+    const auto st = statusOf(host);
+    EXPECT_GE(st["occupied"].size(), 2u) << st.dump(2);   // the boot NVDIMM, its iomem range, the FIT page
+    (void)info;
+    host.driver().destroy("hot");
+}
