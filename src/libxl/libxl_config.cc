@@ -310,6 +310,13 @@ void fillNvdimmConfig(libxl_domain_config &cfg, const GuestLayout &layout,
     size_t count = 0;
     for (const auto &d : layout.devices)
         count += d.ranges.size();
+    // acpi_firmware also without devices: the hotplug SSDT (libxl_config.h).
+    if (layout.acpiTables()) {
+        if (b.type != LIBXL_DOMAIN_TYPE_HVM)
+            raise(ErrorCode::Internal, _("acpi_firmware needs an HVM build info"));
+        free(b.u.hvm.acpi_firmware);
+        b.u.hvm.acpi_firmware = dupString(acpi_firmware_path);
+    }
     if (count == 0)
         return;
     const size_t total = static_cast<size_t>(b.num_iomem) + count;
@@ -327,13 +334,6 @@ void fillNvdimmConfig(libxl_domain_config &cfg, const GuestLayout &layout,
             i++;
         }
     b.num_iomem = static_cast<int>(total);
-
-    if (layout.acpiTables()) {
-        if (b.type != LIBXL_DOMAIN_TYPE_HVM)
-            raise(ErrorCode::Internal, _("acpi_firmware needs an HVM build info"));
-        free(b.u.hvm.acpi_firmware);
-        b.u.hvm.acpi_firmware = dupString(acpi_firmware_path);
-    }
 }
 
 namespace {
