@@ -25,7 +25,7 @@ builddir=$(sed -n 's/^build-dir: //p' "$log" | tail -n 1)
 grep '^build-libvirt: \(configure\|build\|done\)' "$log" | sed 's/^/# /'
 
 # Every new case ran and passed (libvirt's test prints one line each).
-for case in nvdimm-hvm nvdimm-hvm-current nvdimm-hvm-vnuma; do
+for case in nvdimm-hvm nvdimm-hvm-current nvdimm-hvm-vnuma nvdimm-virt-install nvdimm-nova-vpmem; do
     check "libxlxml2domconfigtest: $case" grep -q "XML-2-JSON $case  *\.\.\. OK" "$log"
 done
 for case in nvdimm-hvm-dimm nvdimm-pv nvdimm-hvm-unaligned; do
