@@ -28,7 +28,7 @@ grep '^build-libvirt: \(configure\|build\|done\)' "$log" | sed 's/^/# /'
 for case in nvdimm-hvm nvdimm-hvm-current nvdimm-hvm-vnuma nvdimm-virt-install nvdimm-nova-vpmem; do
     check "libxlxml2domconfigtest: $case" grep -q "XML-2-JSON $case  *\.\.\. OK" "$log"
 done
-for case in nvdimm-hvm-dimm nvdimm-pv nvdimm-hvm-unaligned; do
+for case in nvdimm-hvm-dimm nvdimm-pv nvdimm-hvm-slots; do
     check "libxlxml2domconfigtest: $case refused" grep -q "parse fail $case  *\.\.\. OK" "$log"
 done
 check "libxlxml2domconfigtest: the stock cases still pass" grep -q "XML-2-JSON basic-hvm  *\.\.\. OK" "$log"
