@@ -29,7 +29,9 @@ for case in nvdimm-hvm nvdimm-hvm-current nvdimm-hvm-vnuma nvdimm-virt-install n
     check "libxlxml2domconfigtest: $case" grep -q "XML-2-JSON $case  *\.\.\. OK" "$log"
 done
 for case in nvdimm-hvm-dimm nvdimm-pv nvdimm-hvm-slots; do
-    check "libxlxml2domconfigtest: $case refused" grep -q "parse fail $case  *\.\.\. OK" "$log"
+    # (the refusal's message goes to stderr, between "..." and "OK")
+    check "libxlxml2domconfigtest: $case refused" \
+        sh -c "grep -A1 'parse fail $case  *\.\.\.' '$log' | grep -q 'OK\$'"
 done
 check "libxlxml2domconfigtest: the stock cases still pass" grep -q "XML-2-JSON basic-hvm  *\.\.\. OK" "$log"
 
