@@ -140,7 +140,7 @@ PreparedDomain NvdimmDriver::prepare(const std::string &domainXml)
         PreparedDomain out = impl_->prepareLocked(dom, "prepare", undo, st);
         // The completed XML is the live definition from now on: a later
         // live attach must see these devices, or it reuses their slots.
-        impl_->setLiveXml(name, st, out.xml);
+        st.xml = out.xml;
         liveStep("prepare: record the status");
         st.pending.reset();
         impl_->saveOrRemove(st);
