@@ -13,16 +13,22 @@ with=$WORKDIR/dest-nvdimm
 without=$WORKDIR/dest-plain
 rm -rf "$with" "$without"
 
-# 1. With -Dlibxl_nvdimm=enabled, plus libvirt's libxlxml2domconfigtest.
+# scripts/build-libvirt of one flavour (enabled/disabled) into DESTDIR,
+# with libvirt's libxlxml2domconfigtest; its output goes to LOG.
+build_flavour() {               # FLAVOUR DESTDIR LOG
+    if LIBVIRT_NVDIMM=$1 LIBVIRT_RUN_TESTS=1 "$BUILD_LIBVIRT" "$2" >"$3" 2>&1; then
+        ok "build-libvirt with libxl_nvdimm=$1 (applies, builds, installs, libxlxml2domconfigtest passes)"
+    else
+        sed 's/^/# /' "$3"
+        notok "build-libvirt with libxl_nvdimm=$1"
+    fi
+    grep '^build-libvirt: \(configure\|build\|cached\|done\)' "$3" | sed 's/^/# /'
+}
+
+# 1. With -Dlibxl_nvdimm=enabled.
 log=$WORKDIR/build-nvdimm.log
-if LIBVIRT_NVDIMM=enabled LIBVIRT_RUN_TESTS=1 "$BUILD_LIBVIRT" "$with" >"$log" 2>&1; then
-    ok "build-libvirt with libxl_nvdimm=enabled (applies, builds, installs, libxlxml2domconfigtest passes)"
-else
-    sed 's/^/# /' "$log"
-    notok "build-libvirt with libxl_nvdimm=enabled"
-fi
+build_flavour enabled "$with" "$log"
 builddir=$(sed -n 's/^build-dir: //p' "$log" | tail -n 1)
-grep '^build-libvirt: \(configure\|build\|done\)' "$log" | sed 's/^/# /'
 
 # Every new case ran and passed (libvirt's test prints one line each).
 for case in nvdimm-hvm nvdimm-hvm-current nvdimm-hvm-vnuma nvdimm-virt-install nvdimm-nova-vpmem; do
@@ -73,13 +79,7 @@ fi
 
 # 3. Without it: the stock driver, not linked to us, still passing.
 log=$WORKDIR/build-plain.log
-if LIBVIRT_NVDIMM=disabled LIBVIRT_RUN_TESTS=1 "$BUILD_LIBVIRT" "$without" >"$log" 2>&1; then
-    ok "build-libvirt with libxl_nvdimm=disabled (builds, libxlxml2domconfigtest passes)"
-else
-    sed 's/^/# /' "$log"
-    notok "build-libvirt with libxl_nvdimm=disabled"
-fi
-grep '^build-libvirt: \(configure\|build\|done\)' "$log" | sed 's/^/# /'
+build_flavour disabled "$without" "$log"
 drv=$without/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_libxl.so
 check "without it the libxl driver does not link libxl-nvdimm" \
     sh -c "test -e '$drv' && ! readelf -d '$drv' | grep -q 'libxl-nvdimm'"
