@@ -88,13 +88,24 @@ std::unique_ptr<Connection> Connection::open(const std::string &uri, const std::
     if (uri == "xen:///system" || uri == "xen:///") {
         conn->uri_ = "xen:///system";
         conn->stateDir_ = resolveStateDir(stateDir);
-        // Fail before anything is created when this is no Xen dom0.
-        if (access("/dev/xen/privcmd", F_OK) < 0)
-            raise(ErrorCode::NoConnect,
-                  _("cannot connect to Xen: /dev/xen/privcmd is missing (is this a Xen dom0 with the "
-                    "xen-privcmd driver loaded? without Xen, use the simulated host: -c sim:///default)"));
         conn->stateDir_ = stateDirOrThrowaway(conn->stateDir_, conn->throwawayStateDir_);
-        conn->hypervisor_ = std::make_unique<XenctrlHypervisor>(conn->stateDir_, limits);
+        struct stat st;
+        const bool existed = stat(conn->stateDir_.c_str(), &st) == 0;
+        try {
+            conn->hypervisor_ = std::make_unique<XenctrlHypervisor>(conn->stateDir_, limits);
+        } catch (const Error &e) {
+            // Leave nothing behind, and say why when this is no dom0.
+            if (!existed) {
+                rmdir((conn->stateDir_ + "/definitions").c_str());
+                rmdir(conn->stateDir_.c_str());
+            }
+            if (e.code() == ErrorCode::NoConnect && access("/dev/xen/privcmd", F_OK) < 0)
+                raise(ErrorCode::NoConnect,
+                      _("%s (/dev/xen/privcmd is missing: is this a Xen dom0 with the xen-privcmd driver "
+                        "loaded? without Xen, use the simulated host: -c sim:///default)"),
+                      e.detail().c_str());
+            throw;
+        }
         conn->ownDefinitions_ = std::make_unique<DefinitionStore>(conn->stateDir_ + "/definitions");
         conn->definitions_ = conn->ownDefinitions_.get();
         return conn;

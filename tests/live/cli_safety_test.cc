@@ -240,3 +240,83 @@ TEST(CliDomxmlToNative, ResolvesBackingsThroughTheConnection)
 }
 
 } // namespace
+
+namespace {
+
+// A domain XML for validate/define: one vCPU, 4 GiB RAM, 1 TiB maxMemory
+// (the NVDIMM window starts above 1 TiB + 4 GiB), one NVDIMM.
+std::string domainXml(const std::string &nameElement, const std::string &address, const std::string &cells)
+{
+    return "<domain type='xen'>" + nameElement +
+           "<maxMemory slots='16' unit='KiB'>1073741824</maxMemory>"
+           "<memory unit='KiB'>4194304</memory><vcpu>1</vcpu>"
+           "<os><type arch='x86_64' machine='xenfv'>hvm</type></os><features><acpi/></features>" +
+           (cells.empty() ? std::string() : "<cpu><numa>" + cells + "</numa></cpu>") +
+           "<devices><memory model='nvdimm' access='shared'><source><path>/dev/dax0.0</path></source>"
+           "<target><size unit='MiB'>256</size></target>" + address +
+           "</memory></devices></domain>";
+}
+
+void expectValidateAndDefineRefuse(const SimHostDir &host, const std::string &xml, const std::string &needle)
+{
+    const std::string file = host.file("dom.xml", xml);
+    for (const char *cmd : {"validate", "define"}) {
+        const CliResult r = host.cli({cmd, file});
+        EXPECT_EQ(r.status, 1) << cmd << " accepted:\n" << xml << r.out;
+        EXPECT_TRUE(contains(r.err, needle)) << cmd << ": " << r.err;
+    }
+    EXPECT_FALSE(contains(host.cli({"list", "--all"}).out, "v1"));
+}
+
+TEST(CliValidateLikeStart, AcceptsAPlainDomain)
+{
+    SimHostDir host;
+    const CliResult r = host.cli({"validate", host.file("ok.xml", domainXml("<name>v1</name>", "", ""))});
+    EXPECT_EQ(r.status, 0) << r.err;
+}
+
+TEST(CliValidateLikeStart, BaseBelowTheWindow)
+{
+    SimHostDir host;
+    expectValidateAndDefineRefuse(
+        host, domainXml("<name>v1</name>", "<address type='dimm' slot='0' base='0x100000000'/>", ""),
+        "is below");
+}
+
+TEST(CliValidateLikeStart, BaseNotTwoMiBAligned)
+{
+    SimHostDir host;
+    expectValidateAndDefineRefuse(
+        host, domainXml("<name>v1</name>", "<address type='dimm' slot='0' base='0x20000100000'/>", ""),
+        "is not aligned to 2 MiB");
+}
+
+TEST(CliValidateLikeStart, NumaCellNamingMissingVcpus)
+{
+    SimHostDir host;
+    expectValidateAndDefineRefuse(
+        host, domainXml("<name>v1</name>", "", "<cell id='0' cpus='0-3' memory='4194304' unit='KiB'/>"),
+        "NUMA cell 0 names vCPU 3, but the domain has 1 vCPUs");
+}
+
+TEST(CliValidateLikeStart, MissingName)
+{
+    SimHostDir host;
+    const CliResult r = host.cli({"validate", host.file("noname.xml", domainXml("", "", ""))});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_TRUE(contains(r.err, "missing name information")) << r.err;
+}
+
+TEST(CliValidateLikeStart, SameBackingTwiceThroughAttachConfig)
+{
+    SimHostDir host;
+    const std::string a = host.file("a.xml", nvdimmXml({.size_mib = 256, .alias = "ua-a"}));
+    const std::string b = host.file("b.xml", nvdimmXml({.size_mib = 256, .alias = "ua-b"}));
+    ASSERT_EQ(host.cli({"attach-device", "demo2", a, "--config"}).status, 0);
+    const CliResult r = host.cli({"attach-device", "demo2", b, "--config"});
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_TRUE(contains(r.err, "NVDIMM 'ua-b' uses the backing '/dev/dax0.0' of NVDIMM 'ua-a'")) << r.err;
+    EXPECT_EQ(nvdimmElements(host.cli({"dumpxml", "demo2", "--inactive"}).out).size(), 1u);
+}
+
+} // namespace
