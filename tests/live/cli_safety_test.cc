@@ -320,3 +320,16 @@ TEST(CliValidateLikeStart, SameBackingTwiceThroughAttachConfig)
 }
 
 } // namespace
+
+namespace {
+
+TEST(CliParity, UnknownCommandInVirshWords)
+{
+    SimHostDir host;
+    const CliResult r = host.cli({"lsit"});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "error: unknown command: 'lsit'\n");
+}
+
+} // namespace

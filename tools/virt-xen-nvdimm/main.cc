@@ -9,6 +9,7 @@
 #include "util/error.h"
 #include "util/i18n.h"
 #include "util/interrupt.h"
+#include "util/strutil.h"
 
 using namespace xlnv;
 
@@ -66,8 +67,15 @@ int main(int argc, char **argv)
             printError(_("option --connect: the URI is empty"));
             return 1;
         }
-        if (!a.empty() && a[0] != '-')
-            break;   // the command: its own options follow
+        if (!a.empty() && a[0] != '-') {
+            // The command: its own options follow. virsh's words for a typo.
+            if (std::none_of(registry.begin(), registry.end(),
+                             [&](const cli::CommandInfo &c) { return a == c.name; })) {
+                printError(strprintf(_("unknown command: '%s'"), a.c_str()));
+                return 1;
+            }
+            break;
+        }
         if (a == "--state-dir" || a == "-c" || a == "--connect")
             ++i;
     }
