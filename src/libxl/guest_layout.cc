@@ -201,8 +201,10 @@ unsigned guestPhysAddrBits(Hypervisor &hv, const conf::DomainXml &dom)
     }
 }
 
-GuestLayout planGuestLayout(conf::DomainXml &dom, BackingResolver &resolver,
-                            const LayoutOptions &options)
+namespace {
+
+// Without a resolver: the placement only (every check that needs no host).
+GuestLayout planLayout(conf::DomainXml &dom, BackingResolver *resolverOrNull, const LayoutOptions &options)
 {
     GuestLayout layout;
     const auto &defs = dom.nvdimms();
@@ -330,6 +332,10 @@ GuestLayout planGuestLayout(conf::DomainXml &dom, BackingResolver &resolver,
                                options.phys_addr_bits);
     }
 
+    if (!resolverOrNull)
+        return layout;
+    BackingResolver &resolver = *resolverOrNull;
+
     // Backings -> iomem ranges.
     std::vector<Interval> host_taken;
     for (size_t i = 0; i < held.size(); i++)
@@ -378,6 +384,19 @@ GuestLayout planGuestLayout(conf::DomainXml &dom, BackingResolver &resolver,
         dom.setNvdimmAddress(d.index, conf::DimmAddress{true, d.slot, d.base});
     layout.devices = std::move(devs);
     return layout;
+}
+
+} // namespace
+
+GuestLayout planGuestLayout(conf::DomainXml &dom, BackingResolver &resolver,
+                            const LayoutOptions &options)
+{
+    return planLayout(dom, &resolver, options);
+}
+
+void checkGuestPlacement(conf::DomainXml &dom)
+{
+    planLayout(dom, nullptr, {});
 }
 
 unsigned nvdimmHotplugIrq(const Config &config)

@@ -134,4 +134,9 @@ unsigned guestPhysAddrBits(Hypervisor &hv, const conf::DomainXml &dom);
 GuestLayout planGuestLayout(conf::DomainXml &dom, BackingResolver &resolver,
                             const LayoutOptions &options = {});
 
+// The part of planGuestLayout that needs no host: slots, explicit bases
+// (2 MiB aligned, inside the window, no overlaps), the address limit.
+// `dom` is left as it was.
+void checkGuestPlacement(conf::DomainXml &dom);
+
 } // namespace xlnv::libxl

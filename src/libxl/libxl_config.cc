@@ -130,6 +130,26 @@ void parseCpuset(const std::string &text, unsigned max, libxl_bitmap &bm, unsign
     }
 }
 
+// Every NUMA cell's cpus name vCPUs the domain has.
+void checkNumaCpus(const conf::DomainXml &dom)
+{
+    const unsigned vcpus = dom.vcpus();
+    for (const auto &cell : dom.numaCells()) {
+        if (cell.cpus.empty())
+            continue;
+        libxl_bitmap bm;
+        libxl_bitmap_init(&bm);
+        try {
+            allocBitmap(bm, vcpus);
+            parseCpuset(cell.cpus, vcpus, bm, cell.id);
+        } catch (...) {
+            libxl_bitmap_dispose(&bm);
+            throw;
+        }
+        libxl_bitmap_dispose(&bm);
+    }
+}
+
 std::string bitmapRanges(const libxl_bitmap &bm)
 {
     std::string out;
@@ -465,6 +485,27 @@ std::string formatXlConfig(const libxl_domain_config &cfg)
     if (c.type == LIBXL_DOMAIN_TYPE_HVM && b.u.hvm.acpi_firmware)
         line("acpi_firmware", quoted(b.u.hvm.acpi_firmware));
     return out;
+}
+
+void validateWithoutHost(const conf::DomainXml &dom)
+{
+    if (dom.name().empty())
+        raise(ErrorCode::XmlError, "%s", _("missing name information in <domain>"));
+    conf::validateDomain(dom);
+    conf::validateXenRules(dom, conf::kXenRulesNoPvhWarning);
+    checkNumaCpus(dom);
+    // One backing, one NVDIMM: start could pin it only once.
+    const auto &devs = dom.nvdimms();
+    auto label = [&](size_t i) {
+        return devs[i].alias.empty() ? strprintf(_("#%zu"), i + 1) : devs[i].alias;
+    };
+    for (size_t i = 0; i < devs.size(); i++)
+        for (size_t j = 0; j < i; j++)
+            if (!devs[i].path.empty() && devs[i].path == devs[j].path)
+                raise(ErrorCode::ConfigUnsupported, _("NVDIMM '%s' uses the backing '%s' of NVDIMM '%s'"),
+                      label(i).c_str(), devs[i].path.c_str(), label(j).c_str());
+    conf::DomainXml scratch = dom.clone();
+    checkGuestPlacement(scratch);
 }
 
 DomainConfig buildNativeConfig(conf::DomainXml &dom, BackingResolver &resolver,

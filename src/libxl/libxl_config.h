@@ -84,6 +84,11 @@ struct NativeOptions {
 // domain_state_dir (created if missing): "nvdimm-acpi.bin" for an HVM
 // guest, "nvdimm-acpi-upgrade.cpio" for a PVH guest. Nothing is written
 // when any step fails.
+// Every check start makes that needs no host (validate, define): the
+// libvirt and Xen rules, a <name>, NUMA cells naming only existing vCPUs,
+// the NVDIMM placement (checkGuestPlacement).
+void validateWithoutHost(const conf::DomainXml &dom);
+
 DomainConfig buildNativeConfig(conf::DomainXml &dom, BackingResolver &resolver,
                                const NativeOptions &options);
 

@@ -221,14 +221,11 @@ const char *libxl_nvdimm_version(void)
 libxl_nvdimm_conn *libxl_nvdimm_open(const char *uri, const char *state_dir)
 {
     return guarded<libxl_nvdimm_conn *>(nullptr, [&]() -> libxl_nvdimm_conn * {
-        std::string target;
-        if (uri) {
-            target = requireString(uri, "uri");
-        } else {
-            const char *env = std::getenv("LIBXL_NVDIMM_DEFAULT_URI");
-            target = env && *env ? env : "xen:///system";
-        }
         const xlnv::Config config = xlnv::Config::load();
+        // NULL: chosen like the CLI's default, without the simulator
+        // fallback (a program linking this means the real host).
+        const std::string target = uri ? requireString(uri, "uri")
+                                       : xlnv::libxl::chooseDefaultUri(config, false).uri;
         auto conn = std::make_unique<libxl_nvdimm_conn>();
         conn->uri = target;
         conn->connection = xlnv::libxl::Connection::open(target, state_dir ? state_dir : "",

@@ -111,7 +111,7 @@ const char *libxl_nvdimm_version(void);
  * Open a connection. uri: "xen:///system" (the real host),
  * "sim:///default" (the built-in simulated host) or
  * "sim:///ABSOLUTE/PATH.xml"; NULL means $LIBXL_NVDIMM_DEFAULT_URI, else
- * "xen:///system". state_dir: where status, ACPI blobs, locks and events
+ * [client] uri_default of the configuration file, else "xen:///system". state_dir: where status, ACPI blobs, locks and events
  * live; NULL or "" means $LIBXL_NVDIMM_STATE_DIR, else the default
  * (/var/lib/libxl-nvdimm as root). The configuration file
  * ($LIBXL_NVDIMM_CONFIG or SYSCONFDIR/libxl-nvdimm/libxl-nvdimm.conf) is

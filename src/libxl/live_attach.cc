@@ -10,6 +10,7 @@
 #include "libxl/domain_locks.h"
 #include "pmem/host_backings.h"
 #include "util/state_dir.h"
+#include "libxl/libxl_config.h"
 #include "libxl/nvdimm_driver_private.h"
 #include "sim/sim_hypervisor.h"
 #include "util/config.h"
@@ -93,8 +94,8 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
         LayoutOptions lo;
         lo.phys_addr_bits = physBits;
         planGuestLayout(pers, ph, lo);
-        conf::validateDomain(pers);
-        conf::validateXenRules(pers);
+        validateWithoutHost(pers);
+        conf::validateXenRules(pers);   // its PVH warning
     }
 
     DomainStatus st;
@@ -271,8 +272,8 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             LayoutOptions lo;
             lo.phys_addr_bits = physBits;
             GuestLayout layout = planGuestLayout(pers, ph, lo);
-            conf::validateDomain(pers);
-            conf::validateXenRules(pers);
+            validateWithoutHost(pers);
+            conf::validateXenRules(pers);   // its PVH warning
             if (alias.empty())
                 for (const auto &d : layout.devices)
                     if (d.index == pers.nvdimms().size() - 1)

@@ -20,6 +20,7 @@
 #include "security/seclabel_def.h"
 #include "util/config.h"
 #include "util/error.h"
+#include "util/interrupt.h"
 #include "util/fault_injection.h"
 #include "util/fd.h"
 #include "util/i18n.h"
@@ -43,6 +44,7 @@ UndoStack::~UndoStack()
 
 void liveStep(const char *what)
 {
+    checkInterrupted();
     fault::point(fault::Domain::Live, what);
 }
 

@@ -3,6 +3,7 @@
 // journal, does its work (live_*.cc), and sends its events after the
 // lock is released.
 #include "libxl/nvdimm_driver.h"
+#include "libxl/libxl_config.h"
 
 #include <unistd.h>
 
@@ -87,8 +88,8 @@ NvdimmDriver::~NvdimmDriver() = default;
 std::string NvdimmDriver::define(const std::string &xml)
 {
     conf::DomainXml dom = conf::DomainXml::parseString(xml, conf::NVDIMM_INACTIVE);
-    conf::validateDomain(dom);
-    conf::validateXenRules(dom);
+    validateWithoutHost(dom);
+    conf::validateXenRules(dom);   // its PVH warning
     const std::string name = dom.name();
     DomainLock lock(conn_.stateDir(), name);
     conn_.definitions().define(name, dom.format());

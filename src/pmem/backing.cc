@@ -212,7 +212,8 @@ void checkCharDevice(OpenBacking &out, const std::vector<PmemNamespace> &all)
         raise(ErrorCode::ConfigUnsupported,
               _("backing path '%s' is or passes through a symbolic link"), path.c_str());
     case ENOENT:
-        raise(ErrorCode::OperationInvalid, _("backing '%s' does not exist"), path.c_str());
+        raise(ErrorCode::InvalidArg, _("backing '%s' does not exist; create it with pmem-provision"),
+              path.c_str());
     case EISDIR:
         raise(ErrorCode::ConfigUnsupported, _("backing '%s' is a directory"), path.c_str());
     default:

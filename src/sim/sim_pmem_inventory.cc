@@ -61,8 +61,12 @@ ResolvedBacking SimPmemInventory::resolveBacking(const std::string &path)
             return singleExtent(path, BackingKind::Devdax, d.ns, d.ns.spa, d.ns.size);
 
     char real[PATH_MAX];
-    if (!realpath(path.c_str(), real))
+    if (!realpath(path.c_str(), real)) {
+        if (errno == ENOENT)
+            raise(ErrorCode::InvalidArg, _("backing '%s' does not exist; create it with pmem-provision"),
+                  path.c_str());
         raiseSystem(errno, _("cannot resolve NVDIMM backing '%s'"), path.c_str());
+    }
     const std::string resolved = real;
     for (const auto &d : host_->description().namespaces) {
         const std::string mount = host_->mountPath(d);

@@ -16,23 +16,36 @@
 
 namespace xlnv::libxl {
 
-std::string defaultStateDir()
+std::string defaultStateDir(bool simulated)
 {
+    const std::string base = simulated ? "libxl-nvdimm-sim" : "libxl-nvdimm";
     if (geteuid() == 0)
-        return "/var/lib/libxl-nvdimm";
+        return simulated ? "/run/" + base : std::string(kProductionStateDir);
     if (const char *xdg = std::getenv("XDG_RUNTIME_DIR"); xdg && *xdg == '/')
-        return std::string(xdg) + "/libxl-nvdimm";
-    return strprintf("/tmp/libxl-nvdimm-%u", static_cast<unsigned>(geteuid()));
+        return std::string(xdg) + "/" + base;
+    return strprintf("/tmp/%s-%u", base.c_str(), static_cast<unsigned>(geteuid()));
 }
 
-std::string resolveStateDir(const std::string &requested)
+namespace {
+
+// `dir` is `root` or lies below it, by name (symbolic links aside: the
+// check keeps a mistyped option from mixing simulated records into the
+// real host's, it is no security boundary).
+bool isOrIsBelow(const std::string &dir, const std::string &root)
+{
+    return dir == root || startsWith(dir, root + "/");
+}
+
+} // namespace
+
+std::string resolveStateDir(const std::string &requested, bool simulated)
 {
     std::string dir = requested;
     if (dir.empty()) {
         if (const char *env = std::getenv("LIBXL_NVDIMM_STATE_DIR"); env && *env)
             dir = env;
         else
-            dir = defaultStateDir();
+            dir = defaultStateDir(simulated);
     }
     if (dir[0] != '/') {
         char *cwd = getcwd(nullptr, 0);
@@ -43,6 +56,18 @@ std::string resolveStateDir(const std::string &requested)
     }
     while (dir.size() > 1 && dir.back() == '/')
         dir.pop_back();
+    if (simulated) {
+        std::string canonical = dir;
+        if (char *real = realpath(dir.c_str(), nullptr)) {
+            canonical = real;
+            free(real);
+        }
+        if (isOrIsBelow(dir, kProductionStateDir) || isOrIsBelow(canonical, kProductionStateDir))
+            raise(ErrorCode::OperationInvalid,
+                  _("state directory '%s' belongs to the real host (%s): a simulated host keeps its "
+                    "state elsewhere; choose another --state-dir"),
+                  dir.c_str(), kProductionStateDir);
+    }
     return dir;
 }
 

@@ -8,11 +8,15 @@
 
 namespace xlnv::libxl {
 
-// --state-dir / $LIBXL_NVDIMM_STATE_DIR win; otherwise
+// --state-dir / $LIBXL_NVDIMM_STATE_DIR win; otherwise, for a real host,
 // root: /var/lib/libxl-nvdimm; others: $XDG_RUNTIME_DIR/libxl-nvdimm,
-// else /tmp/libxl-nvdimm-$UID.
-std::string defaultStateDir();
-std::string resolveStateDir(const std::string &requested);
+// else /tmp/libxl-nvdimm-$UID. A simulated host keeps its state apart:
+// root: /run/libxl-nvdimm-sim; others: $XDG_RUNTIME_DIR/libxl-nvdimm-sim,
+// else /tmp/libxl-nvdimm-sim-$UID; it refuses the production directory
+// (OperationInvalid) however it is named.
+constexpr const char *kProductionStateDir = "/var/lib/libxl-nvdimm";
+std::string defaultStateDir(bool simulated = false);
+std::string resolveStateDir(const std::string &requested, bool simulated = false);
 
 // mkdir -p with mode 0700 for the directories it creates.
 void makeDirectories(const std::string &path);

@@ -380,3 +380,14 @@ TEST_F(Hook, TooFewArgumentsIsAUsageError)
               std::string::npos)
         << r.err;
 }
+
+TEST_F(Hook, HelpPrintsUsageAndSucceeds)
+{
+    for (const char *flag : {"--help", "-h"}) {
+        const HookResult r = bed_.run({envOr("LIBXL_NVDIMM_HOOK", "libxl-nvdimm-hook"), flag}, "");
+        EXPECT_EQ(r.status, 0) << flag << ": " << r.err;
+        EXPECT_NE(r.out.find("usage: libxl-nvdimm-hook DOMAIN OPERATION SUB-OPERATION"), std::string::npos)
+            << r.out;
+        EXPECT_EQ(r.err, "");
+    }
+}

@@ -80,6 +80,14 @@ int main(int argc, char **argv)
     i18nInit();
     textdomain(GETTEXT_PACKAGE);
 
+    if (argc == 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
+        std::printf(_("usage: %s DOMAIN OPERATION SUB-OPERATION [EXTRA]\n"
+                      "libvirt's libxl hook: on 'prepare begin' it prepares the NVDIMMs of the domain "
+                      "XML read from standard input, on 'release end' it releases them; other "
+                      "operations are ignored.\n"),
+                    "libxl-nvdimm-hook");
+        return 0;
+    }
     try {
         if (argc < 4)
             raise(ErrorCode::InvalidArg, _("usage: %s DOMAIN OPERATION SUB-OPERATION [EXTRA]"),

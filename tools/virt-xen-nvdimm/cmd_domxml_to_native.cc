@@ -17,6 +17,7 @@
 #include "conf/domain_conf.h"
 #include "connection_util.h"
 #include "libxl/libxl_config.h"
+#include "pmem/host_backings.h"
 #include "pmem/host_fixture.h"
 #include "pmem/host_resolver.h"
 #include "util/state_dir.h"
@@ -71,7 +72,8 @@ int run(Context &ctx, const Options &opt)
 
     libxl::NativeOptions native;
     std::unique_ptr<libxl::Connection> conn;
-    std::unique_ptr<libxl::BackingResolver> resolver;
+    std::unique_ptr<libxl::BackingResolver> ownResolver;
+    libxl::BackingResolver *resolver = nullptr;
     std::string state_dir = ctx.stateDir;
     // A host described in a JSON file (tests, trying the tool without
     // persistent memory); otherwise the connection's host.
@@ -79,13 +81,16 @@ int run(Context &ctx, const Options &opt)
     if (fixture && *fixture) {
         auto host = std::make_unique<libxl::FixtureHost>(libxl::FixtureHost::fromFile(fixture));
         native.layout.namespaces = host->inventory().namespaces();
-        resolver = std::move(host);
+        ownResolver = std::move(host);
+        resolver = ownResolver.get();
         state_dir = libxl::resolveStateDir(ctx.stateDir);
     } else {
         conn = openConnection(ctx);
         native.layout.namespaces = conn->inventory().namespaces();
         native.layout.phys_addr_bits = libxl::guestPhysAddrBits(conn->hypervisor(), dom);
-        resolver = std::make_unique<libxl::InventoryBackingResolver>(conn->inventory());
+        // The paths attach-device and pmem-extents resolve: the
+        // connection's host (a simulated host's devdax and DAX mount).
+        resolver = &conn->backingResolver();
         state_dir = conn->stateDir();
     }
     native.domain_state_dir = state_dir + "/domains/" + dom.name();
