@@ -27,6 +27,7 @@ std::unique_ptr<Connection> Connection::open(const std::string &uri, const std::
     if (uri == "xen:///system" || uri == "xen:///") {
         conn->uri_ = "xen:///system";
         conn->stateDir_ = resolveStateDir(stateDir);
+        checkStateDir(conn->stateDir_);
         conn->hypervisor_ = std::make_unique<XenctrlHypervisor>(conn->stateDir_, limits);
         conn->ownDefinitions_ = std::make_unique<DefinitionStore>(conn->stateDir_ + "/definitions");
         conn->definitions_ = conn->ownDefinitions_.get();
@@ -53,6 +54,7 @@ std::unique_ptr<Connection> Connection::open(const std::string &uri, const std::
                   path.c_str());
         }
         conn->stateDir_ = resolveStateDir(stateDir);
+        checkStateDir(conn->stateDir_);
         conn->simHost_ = std::make_shared<SimHost>(conn->uri_, std::move(description),
                                                    conn->stateDir_, limits);
         auto hv = std::make_unique<SimHypervisor>(conn->simHost_);

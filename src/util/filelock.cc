@@ -10,6 +10,7 @@
 
 #include "util/error.h"
 #include "util/i18n.h"
+#include "util/strutil.h"
 
 namespace xlnv {
 
@@ -19,6 +20,12 @@ FileLock FileLock::lockImpl(const std::string &path, int openFlags, off_t start,
     int fd = ::open(path.c_str(), openFlags | O_CLOEXEC, createMode);
     if (fd < 0)
         raiseSystem(errno, _("Failed to open file '%s'"), path.c_str());
+    return lockFd(fd, path, start, length, mode, wait);
+}
+
+FileLock FileLock::lockFd(int fd, const std::string &path, off_t start, off_t length, Mode mode,
+                          bool wait)
+{
 
     struct flock fl = {};
     fl.l_type = mode == Mode::Exclusive ? F_WRLCK : F_RDLCK;
@@ -62,6 +69,27 @@ FileLock FileLock::acquireWithin(const std::string &path, int openFlags, off_t s
     const auto deadline = clock::now() + std::chrono::milliseconds(timeoutMs);
     for (;;) {
         FileLock lock = lockImpl(path, openFlags, start, length, mode, createMode, false);
+        if (lock.locked())
+            return lock;
+        if (clock::now() >= deadline)
+            raise(ErrorCode::OperationTimeout,
+                  _("cannot lock '%s': another process holds its lock"), path.c_str());
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+}
+
+FileLock FileLock::acquireFdWithin(int fd, const std::string &path, off_t start, off_t length,
+                                   unsigned timeoutMs, Mode mode)
+{
+    using clock = std::chrono::steady_clock;
+    const auto deadline = clock::now() + std::chrono::milliseconds(timeoutMs);
+    for (;;) {
+        // OFD locks belong to the open file description: a dup shares the
+        // caller's, so a second lock on it never waits on the first.
+        int dup = ::open(strprintf("/proc/self/fd/%d", fd).c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (dup < 0)
+            raiseSystem(errno, _("Failed to open file '%s'"), path.c_str());
+        FileLock lock = lockFd(dup, path, start, length, mode, false);
         if (lock.locked())
             return lock;
         if (clock::now() >= deadline)
