@@ -159,24 +159,24 @@ TEST(SafeOpen, LinksAnywhereAndEscapesAreRefused)
 
 TEST(SafeOpen, FifosSocketsAndSetIdFilesAreNotOpenable)
 {
-    struct stat st {};
-    st.st_mode = S_IFIFO | 0644;
-    EXPECT_THROW(checkOpenableObject(st, "/x", true), Error);
-    st.st_mode = S_IFSOCK | 0644;
-    EXPECT_THROW(checkOpenableObject(st, "/x", true), Error);
-    st.st_mode = S_IFDIR | 0755;
-    EXPECT_THROW(checkOpenableObject(st, "/x", true), Error);
-    st.st_mode = S_IFREG | 04755;
-    EXPECT_THROW(checkOpenableObject(st, "/x", true), Error);
-    st.st_mode = S_IFREG | 02755;
-    EXPECT_THROW(checkOpenableObject(st, "/x", true), Error);
-    st.st_mode = S_IFCHR | 0600;
-    EXPECT_THROW(checkOpenableObject(st, "/x", false), Error);
-    EXPECT_NO_THROW(checkOpenableObject(st, "/x", true));
-    st.st_mode = S_IFREG | 02644;   // set-group-ID without group execute: a locking mark
-    EXPECT_NO_THROW(checkOpenableObject(st, "/x", true));
-    st.st_mode = S_IFREG | 0600;
-    EXPECT_NO_THROW(checkOpenableObject(st, "/x", false));
+    struct Case {
+        mode_t mode;
+        bool devices;
+        bool openable;
+    };
+    const Case cases[] = {
+        {S_IFIFO | 0644, true, false},  {S_IFSOCK | 0644, true, false}, {S_IFDIR | 0755, true, false},
+        {S_IFREG | 04755, true, false}, {S_IFREG | 02755, true, false}, {S_IFCHR | 0600, false, false},
+        {S_IFCHR | 0600, true, true},   {S_IFREG | 02644, true, true},  {S_IFREG | 0600, false, true},
+    };
+    for (const Case &c : cases) {
+        struct stat st {};
+        st.st_mode = c.mode;
+        if (c.openable)
+            EXPECT_NO_THROW(checkOpenableObject(st, "/x", c.devices)) << std::oct << c.mode;
+        else
+            EXPECT_THROW(checkOpenableObject(st, "/x", c.devices), Error) << std::oct << c.mode;
+    }
 }
 
 TEST(StrUtil, QuoteBoundedCutsAndEscapes)
