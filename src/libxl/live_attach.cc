@@ -111,6 +111,7 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             liveBefore = liveXml(info);
             conf::DomainXml work = conf::DomainXml::parseString(liveBefore, 0);
             conf::validateNvdimm(def, work.arch());
+            refuseUnenforcedReadonly(def);
             if (auto max = work.maxMemoryKiB(); max && work.totalMemoryKiB() + def.size_kib > *max)
                 raise(ErrorCode::ConfigUnsupported,
                       _("Attaching memory device with size '%llu' would exceed domain's maxMemory config size '%llu'"),

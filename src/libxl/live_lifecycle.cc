@@ -67,6 +67,8 @@ PreparedDomain NvdimmDriver::Impl::prepareLocked(conf::DomainXml &dom, const std
     st.state = "prepared";
     PendingOperation p;
     p.op = op;
+    for (const auto &d : dom.nvdimms())
+        refuseUnenforcedReadonly(d);
     for (const auto &d : dom.nvdimms()) {
         if (d.path.empty())
             continue;

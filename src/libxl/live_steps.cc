@@ -295,6 +295,18 @@ void NvdimmDriver::Impl::removeMaybeCreated(const DomainStatus &status, const st
     }
 }
 
+void NvdimmDriver::Impl::refuseUnenforcedReadonly(const conf::NvdimmDef &def) const
+{
+    // The simulator follows Xen's rule: never let a user believe a guest
+    // is held read-only when it is not.
+    if (def.readonly && !options.advisory_readonly)
+        raise(ErrorCode::ConfigUnsupported,
+              _("NVDIMM '%s' asks for <readonly/>, but Xen cannot map it read-only "
+                "(XEN_DOMCTL_memory_mapping has no read-only mode): the guest could still write it; "
+                "set [hypervisor] advisory_readonly = true to accept a read-only flag in the NFIT only"),
+              def.path.c_str());
+}
+
 void NvdimmDriver::Impl::refuseHeldBacking(const std::string &domain, const std::string &path,
                                            bool sameDomainToo)
 {

@@ -119,6 +119,10 @@ struct NvdimmDriver::Impl {
     void saveOrRemove(const DomainStatus &status);
     DomainStatus loadOrNew(const DomainInfo &info);
 
+    // <readonly/> the hypervisor cannot enforce: refused unless the
+    // configuration accepts it as advisory (DriverOptions).
+    void refuseUnenforcedReadonly(const conf::NvdimmDef &def) const;
+
     // --- live_attach.cc / live_detach.cc ---
     std::string attach(const DomainInfo &info, const std::string &deviceXml, bool live, bool config);
     std::string detach(const DomainInfo &info, const conf::NvdimmDef *match, const std::string &alias,
