@@ -188,6 +188,11 @@ std::string StatusStore::acpiPath(const std::string &name) const
     return domainDir(name) + "/nvdimm-acpi.bin";
 }
 
+std::string StatusStore::combinedAcpiPath(const std::string &name) const
+{
+    return domainDir(name) + "/acpi-firmware.bin";
+}
+
 std::optional<DomainStatus> StatusStore::load(const std::string &name) const
 {
     const std::string path = domainDir(name) + "/status.json";
@@ -209,6 +214,7 @@ void StatusStore::save(const DomainStatus &status) const
 void StatusStore::remove(const std::string &name) const
 {
     unlink(acpiPath(name).c_str());
+    unlink(combinedAcpiPath(name).c_str());
     unlink((domainDir(name) + "/status.json").c_str());
     rmdir(domainDir(name).c_str());
 }

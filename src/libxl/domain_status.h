@@ -78,12 +78,15 @@ struct DomainStatus {
 nlohmann::json domainStatusToJson(const DomainStatus &status);
 DomainStatus domainStatusFromJson(const nlohmann::json &j, const std::string &origin);
 
-// domains/NAME/{status.json,nvdimm-acpi.bin} under a state directory.
+// domains/NAME/{status.json,nvdimm-acpi.bin,acpi-firmware.bin} under a state directory.
 class StatusStore {
 public:
     explicit StatusStore(std::string stateDir);
     std::string domainDir(const std::string &name) const;
     std::string acpiPath(const std::string &name) const;
+    // The caller's own acpi_firmware (libvirt's SLIC table) followed by
+    // our blob, when the caller already had one.
+    std::string combinedAcpiPath(const std::string &name) const;
     std::optional<DomainStatus> load(const std::string &name) const;
     void save(const DomainStatus &status) const;
     // Removes status and blob (and the directory when empty).

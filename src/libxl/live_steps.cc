@@ -118,12 +118,14 @@ std::string synthesizeXml(const DomainInfo &info)
 
 std::string NvdimmDriver::Impl::liveXml(const DomainInfo &info)
 {
+    // A domain someone else created from our prepare (libvirt, the hook)
+    // has its live XML in the status, on the simulated host too.
+    if (auto st = store.load(info.name); st && !st->xml.empty())
+        return st->xml;
     if (auto *sim = conn.simulated()) {
         if (auto xml = sim->host().liveDefinitions().get(info.name))
             return *xml;
     }
-    if (auto st = store.load(info.name); st && !st->xml.empty())
-        return st->xml;
     if (!conn.simulated())
         if (auto xml = conn.definitions().get(info.name))
             return *xml;
@@ -132,10 +134,12 @@ std::string NvdimmDriver::Impl::liveXml(const DomainInfo &info)
 
 void NvdimmDriver::Impl::setLiveXml(const std::string &name, DomainStatus &status, const std::string &xml)
 {
-    if (auto *sim = conn.simulated())
+    if (auto *sim = conn.simulated()) {
         sim->host().liveDefinitions().define(name, xml);
-    else
-        status.xml = xml;
+        if (status.xml.empty())
+            return;   // the simulated host keeps it
+    }
+    status.xml = xml;
 }
 
 std::optional<std::string> NvdimmDriver::Impl::persistentXml(const std::string &name)

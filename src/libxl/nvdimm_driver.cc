@@ -139,6 +139,9 @@ PreparedDomain NvdimmDriver::prepare(const std::string &domainXml)
     try {
         UndoStack undo;
         PreparedDomain out = impl_->prepareLocked(dom, "prepare", undo, st);
+        // The completed XML is the live definition from now on: a later
+        // live attach must see these devices, or it reuses their slots.
+        st.xml = out.xml;
         liveStep("prepare: record the status");
         st.pending.reset();
         impl_->saveOrRemove(st);
