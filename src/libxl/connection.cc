@@ -92,6 +92,7 @@ std::unique_ptr<Connection> Connection::open(const std::string &uri, const std::
         struct stat st;
         const bool existed = stat(conn->stateDir_.c_str(), &st) == 0;
         try {
+            checkStateDir(conn->stateDir_);
             conn->hypervisor_ = std::make_unique<XenctrlHypervisor>(conn->stateDir_, limits);
         } catch (const Error &e) {
             // Leave nothing behind, and say why when this is no dom0.
@@ -132,6 +133,7 @@ std::unique_ptr<Connection> Connection::open(const std::string &uri, const std::
         }
         conn->stateDir_ = resolveStateDir(stateDir, true);
         conn->stateDir_ = stateDirOrThrowaway(conn->stateDir_, conn->throwawayStateDir_);
+        checkStateDir(conn->stateDir_);
         conn->simHost_ = std::make_shared<SimHost>(conn->uri_, std::move(description),
                                                    conn->stateDir_, limits);
         auto hv = std::make_unique<SimHypervisor>(conn->simHost_);

@@ -109,6 +109,9 @@ nlohmann::json domainStatusToJson(const DomainStatus &s)
                              {"notified", d.notified}};
         if (d.node)
             dj["node"] = *d.node;
+        if (d.inode.known())
+            dj["inode"] = {{"dev", d.inode.dev}, {"ino", d.inode.ino},
+                           {"handle_type", d.inode.handle_type}, {"handle", d.inode.handle}};
         dj["ranges"] = nlohmann::json::array();
         for (const auto &r : d.ranges)
             dj["ranges"].push_back({{"mfn", r.mfn}, {"nr", r.nr}, {"gfn", r.gfn}, {"superpage", r.superpage}});
@@ -164,6 +167,13 @@ DomainStatus domainStatusFromJson(const nlohmann::json &j, const std::string &or
             d.host_object = dj.value("host_object", d.path);
             if (dj.contains("node"))
                 d.node = dj.at("node").get<unsigned>();
+            if (dj.contains("inode")) {
+                const auto &ij = dj.at("inode");
+                d.inode.dev = ij.value("dev", 0ULL);
+                d.inode.ino = ij.value("ino", 0ULL);
+                d.inode.handle_type = ij.value("handle_type", 0);
+                d.inode.handle = ij.value("handle", std::string());
+            }
             const auto &st = dj.at("steps");
             d.labeled = st.value("labeled", false);
             d.pinned = st.value("pinned", false);
@@ -198,6 +208,7 @@ StatusStore::StatusStore(std::string stateDir) : dir_(std::move(stateDir) + "/do
 
 std::string StatusStore::domainDir(const std::string &name) const
 {
+    validateDomainName(name);   // before it becomes a path
     return dir_ + "/" + name;
 }
 

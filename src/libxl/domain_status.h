@@ -14,6 +14,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "libxl/guest_layout.h"
+#include "util/safe_open.h"
 
 namespace xlnv::libxl {
 
@@ -26,6 +27,7 @@ struct DeviceStatus {
     bool readonly = false;
     std::string path;                  // <source><path>
     std::string host_object;           // what is pinned and labeled
+    FileIdentity inode;                // that object's inode: restore and unpin find it by this
     std::vector<IomemRange> ranges;
     // Step intents (set before the step runs).
     bool labeled = false;

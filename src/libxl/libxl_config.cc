@@ -17,6 +17,7 @@ extern "C" {
 #include "acpi/firmware.h"
 #include "acpi/table_upgrade.h"
 #include "util/error.h"
+#include "util/state_dir.h"
 #include "util/i18n.h"
 #include "util/strutil.h"
 
@@ -174,18 +175,6 @@ uint64_t nvdimmTotalKiB(const conf::DomainXml &dom)
     for (const auto &d : dom.nvdimms())
         sum += d.size_kib;
     return sum;
-}
-
-void mkdirs(const std::string &dir)
-{
-    std::string partial;
-    for (const std::string &seg : split(dir, '/')) {
-        partial += seg.empty() && partial.empty() ? "" : "/" + seg;
-        if (seg.empty())
-            continue;
-        if (::mkdir(partial.c_str(), 0755) < 0 && errno != EEXIST)
-            raiseSystem(errno, _("Failed to create directory '%s'"), partial.c_str());
-    }
 }
 
 } // namespace
@@ -381,7 +370,7 @@ void writeOrRemove(const std::string &dir, const char *name, const acpi::Bytes &
 {
     const std::string path = dir + "/" + name;
     if (!bytes.empty()) {
-        mkdirs(dir);
+        makeDirectories(dir);
         acpi::writeAcpiFirmware(path, bytes);
     } else if (unlink(path.c_str()) < 0 && errno != ENOENT) {
         raiseSystem(errno, _("cannot remove '%s'"), path.c_str());

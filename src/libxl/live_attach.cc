@@ -37,12 +37,12 @@ public:
     ResolvedBacking resolve(const conf::NvdimmDef &def) override
     {
         if (def.path == path_ && !made) {
-            made = backings_.provision(path_, size_);
+            made = std::make_shared<HeldBacking>(backings_.hold(path_, size_));
             return made->resolved;
         }
         return backings_.resolve(def);
     }
-    std::optional<ProvisionedFile> made;
+    HeldRef made;   // the new device's backing, held open
 
 private:
     HostBackings &backings_;
@@ -114,6 +114,7 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             liveBefore = liveXml(info);
             conf::DomainXml work = conf::DomainXml::parseString(liveBefore, 0);
             conf::validateNvdimm(def, work.arch());
+            refuseUnenforcedReadonly(def);
             if (auto max = work.maxMemoryKiB(); max && work.totalMemoryKiB() + def.size_kib > *max)
                 raise(ErrorCode::ConfigUnsupported,
                       _("Attaching memory device with size '%llu' would exceed domain's maxMemory config size '%llu'"),
@@ -131,19 +132,12 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
 
             // A backing another domain holds is refused before anything
             // is provisioned (a pinned file cannot be opened to fill it).
-            const std::string hostObject = hb.hostObject(def.path);
-            if (UniqueFd probe(open(hostObject.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)); probe)
-                if (auto holder = pinHolder(probe.get(), conn.stateDir()))
-                    raise(ErrorCode::OperationInvalid,
-                          holder->owner == name ? _("NVDIMM backing '%s' is already attached to domain '%s'")
-                                                : _("NVDIMM backing '%s' is in use by domain '%s'"),
-                          def.path.c_str(), holder->owner.c_str());
+            refuseHeldBacking(name, def.path, true);
 
             PendingOperation p;
             p.op = "attach";
             p.config = config;
-            struct stat sb;
-            if (lstat(def.path.c_str(), &sb) < 0)
+            if (UniqueFd now = hb.probe(def.path); !now && errno == ENOENT)
                 p.may_create.push_back(def.path);
             st.pending = p;
             store.save(st);
@@ -158,12 +152,15 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
                 lo.hotplug_irq = st.fit_page ? st.hotplug_irq : nvdimmHotplugIrq(Config::load());
                 layout = planGuestLayout(work, resolver, lo);
             } catch (...) {
-                if (resolver.made && resolver.made->created)
-                    hb.discardCreated(def.path, resolver.made->ino);
+                if (resolver.made)
+                    hb.discard(*resolver.made);
                 throw;
             }
-            if (resolver.made && resolver.made->created)
-                undo.push([&hb, path = def.path, ino = resolver.made->ino] { hb.discardCreated(path, ino); });
+            HeldRef held = resolver.made;
+            if (!held)
+                raise(ErrorCode::Internal, _("the new NVDIMM was not placed"));
+            // Created or grown: put back as it was on failure.
+            undo.push([&hb, held] { hb.discard(*held); });
 
             const PlacedNvdimm *dev = nullptr;
             for (const auto &d : layout.devices)
@@ -177,9 +174,10 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             work.setNvdimmAlias(index, alias);
             placed = conf::DimmAddress{true, dev->slot, dev->base};
 
-            backingLock.emplace(conn.stateDir(), hostObject);
-            DeviceStatus ds = DeviceStatus::fromPlaced(*dev, alias, def.path, hostObject);
-            ds.created_file = resolver.made && resolver.made->created;
+            backingLock.emplace(conn.stateDir(), held->fd.get(), held->object);
+            DeviceStatus ds = DeviceStatus::fromPlaced(*dev, alias, def.path, held->object);
+            ds.inode = held->id;
+            ds.created_file = held->created;
             // Checked before any hypervisor call: the FIT page has room.
             const std::vector<uint8_t> nextFit = fitWith(st, ds);
             st.kind = layout.kind;
@@ -192,32 +190,9 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             st.devices.push_back(ds);
             auto self = [&st, alias]() -> DeviceStatus & { return *st.find(alias); };
 
-            liveStep("attach: label backing");
-            store.save(st);
-            {
-                auto sm = securityManager();
-                const auto plan = securityPlan(st, liveBefore);
-                sm.labelBackings(domainRef(st), plan, {security::BackingRequest{hostObject}});
-                undo.push([this, &st, hostObject, liveBefore] {
-                    securityManager().restoreBackings(domainRef(st), securityPlan(st, liveBefore),
-                                                      {security::BackingRequest{hostObject}}, false);
-                });
-            }
-
-            liveStep("attach: pin backing");
-            self().pinned = true;
-            store.save(st);
-            {
-                UniqueFd fd(open(hostObject.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-                if (!fd)
-                    raiseSystem(errno, _("cannot open NVDIMM backing '%s'"), hostObject.c_str());
-                BackingPin::acquire(fd.get(), hostObject, conn.stateDir(), name, hb.pinKind(def.path)).persist();
-                undo.push([this, hostObject, name] {
-                    UniqueFd f(open(hostObject.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-                    if (f)
-                        releasePinRecord(f.get(), conn.stateDir(), name);
-                });
-            }
+            const auto plan = securityPlan(st, liveBefore);
+            labelAndPin(st, {HeldDevice{alias, held, security::BackingRequest{held->object}}}, plan, false,
+                        "attach: label backing", "attach: pin backing", undo);
 
             self().granted = true;
             store.save(st);

@@ -23,6 +23,7 @@
 #include "util/interrupt.h"
 #include "util/fault_injection.h"
 #include "util/fd.h"
+#include "util/safe_open.h"
 #include "util/i18n.h"
 #include "util/log.h"
 #include "pmem/pin.h"
@@ -250,32 +251,31 @@ void NvdimmDriver::Impl::teardownDevice(DomainStatus &status, const DeviceStatus
             hv.revokeIomem(*domid, p.mfn, p.nr);
         }
     }
-    if (dev.pinned) {
-        liveStep("unpin");
-        UniqueFd fd(open(dev.host_object.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-        if (fd)
+    if (dev.pinned || dev.labeled) {
+        UniqueFd fd = reopenDeviceBacking(status, dev);
+        if (dev.pinned && fd) {
+            liveStep("unpin");
             releasePinRecord(fd.get(), conn.stateDir(), status.name);
-    }
-    if (dev.labeled && access(dev.host_object.c_str(), F_OK) == 0) {
-        liveStep("restore security labels");
-        auto sm = securityManager();
-        bool remembered = !sm.options().remember_owner;
-        for (const char *driver : {"dac", "selinux"}) {
-            const auto view = security::viewRemembered(dev.host_object, driver);
-            if (view.refcount) {
-                remembered = true;
-            } else if (view.label || view.timestamp) {
-                // A labeling killed while it wrote its record: the label
-                // itself was never applied; drop the torn record.
-                UniqueFd fd(open(dev.host_object.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-                if (fd)
-                    security::removeRemembered(fd.get(), dev.host_object, driver);
-            }
         }
-        // With remembered owners and no record, the backing was never labeled.
-        if (remembered)
-            sm.restoreBackings(domainRef(status), securityPlan(status, ""),
-                               {security::BackingRequest{dev.host_object}}, false);
+        if (dev.labeled && fd) {
+            liveStep("restore security labels");
+            auto sm = securityManager();
+            bool remembered = !sm.options().remember_owner;
+            for (const char *driver : {"dac", "selinux"}) {
+                const auto view = security::viewRemembered(fd.get(), dev.host_object, driver);
+                if (view.refcount) {
+                    remembered = true;
+                } else if (view.label || view.timestamp) {
+                    // A labeling killed while it wrote its record: the label
+                    // itself was never applied; drop the torn record.
+                    security::removeRemembered(fd.get(), dev.host_object, driver);
+                }
+            }
+            // With remembered owners and no record, the backing was never labeled.
+            if (remembered)
+                sm.restoreBackings(domainRef(status), securityPlan(status, ""),
+                                   {security::BackingRequest{dev.host_object, fd.get()}}, false);
+        }
     }
     if (removeCreated && dev.created_file)
         removeMaybeCreated(status, {dev.path});
@@ -283,19 +283,27 @@ void NvdimmDriver::Impl::teardownDevice(DomainStatus &status, const DeviceStatus
 
 void NvdimmDriver::Impl::removeMaybeCreated(const DomainStatus &status, const std::vector<std::string> &paths)
 {
+    HostBackings &hb = conn.backingResolver();
     for (const auto &path : paths) {
         bool inUse = false;
         for (const auto &d : status.devices)
             if (d.path == path && d.pinned)
                 inUse = true;
-        struct stat st;
-        if (inUse || lstat(path.c_str(), &st) < 0 || !S_ISREG(st.st_mode))
+        if (inUse)
             continue;
-        UniqueFd fd(open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-        if (fd && pinHolder(fd.get(), conn.stateDir()))
+        UniqueFd fd;
+        try {
+            fd = hb.probe(path);
+        } catch (const Error &) {
+            continue;   // outside the roots: never ours
+        }
+        struct stat st;
+        if (!fd || fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (pinHolder(fd.get(), conn.stateDir()))
             continue;
         liveStep("remove created backing file");
-        conn.backingResolver().discardCreated(path, static_cast<uint64_t>(st.st_ino));
+        hb.discardCreated(path, static_cast<uint64_t>(st.st_ino));
     }
 }
 
@@ -387,6 +395,89 @@ bool NvdimmDriver::Impl::notifyGuest(DomainStatus &status, uint32_t domid, const
     return n.notified;
 }
 
+void NvdimmDriver::Impl::refuseUnenforcedReadonly(const conf::NvdimmDef &def) const
+{
+    // The simulator follows Xen's rule: never let a user believe a guest
+    // is held read-only when it is not.
+    if (def.readonly && !options.advisory_readonly)
+        raise(ErrorCode::ConfigUnsupported,
+              _("NVDIMM '%s' asks for <readonly/>, but Xen cannot map it read-only "
+                "(XEN_DOMCTL_memory_mapping has no read-only mode): the guest could still write it; "
+                "set [hypervisor] advisory_readonly = true to accept a read-only flag in the NFIT only"),
+              def.path.c_str());
+}
+
+void NvdimmDriver::Impl::refuseHeldBacking(const std::string &domain, const std::string &path,
+                                           bool sameDomainToo)
+{
+    UniqueFd probe;
+    try {
+        probe = conn.backingResolver().probe(path);
+    } catch (const Error &) {
+        return;   // refused with its own words when it is opened
+    }
+    if (!probe)
+        return;
+    if (auto holder = pinHolder(probe.get(), conn.stateDir()))
+        if (sameDomainToo || holder->owner != domain)
+            raise(ErrorCode::OperationInvalid,
+                  holder->owner == domain ? _("NVDIMM backing '%s' is already attached to domain '%s'")
+                                          : _("NVDIMM backing '%s' is in use by domain '%s'"),
+                  path.c_str(), holder->owner.c_str());
+}
+
+void NvdimmDriver::Impl::labelAndPin(DomainStatus &st, const std::vector<HeldDevice> &devs,
+                                     const security::SecurityPlan &plan, bool releaseDomainOnUndo,
+                                     const char *labelStep, const char *pinStep, UndoStack &undo)
+{
+    // Labels and pin act on the descriptor each backing was opened as;
+    // the requests keep their holders alive for the undo steps.
+    std::vector<security::BackingRequest> requests;
+    std::vector<HeldRef> keep;
+    for (const auto &d : devs) {
+        security::BackingRequest r = d.request;
+        r.path = d.held->object;
+        r.fd = d.held->fd.get();
+        requests.push_back(r);
+        keep.push_back(d.held);
+    }
+    liveStep(labelStep);
+    store.save(st);
+    if (!requests.empty()) {
+        securityManager().labelBackings(domainRef(st), plan, requests);
+        undo.push([this, &st, plan, requests, keep, releaseDomainOnUndo] {
+            securityManager().restoreBackings(domainRef(st), plan, requests, releaseDomainOnUndo);
+        });
+    }
+    for (const auto &d : devs) {
+        liveStep(pinStep);
+        st.find(d.alias)->pinned = true;
+        store.save(st);
+        BackingPin::acquire(d.held->fd.get(), d.held->object, conn.stateDir(), st.name, d.held->pin_kind)
+            .persist();
+        undo.push([this, held = d.held, name = st.name] {
+            releasePinRecord(held->fd.get(), conn.stateDir(), name);
+        });
+    }
+}
+
+UniqueFd NvdimmDriver::Impl::reopenDeviceBacking(const DomainStatus &st, const DeviceStatus &dev)
+{
+    UniqueFd obj = conn.backingResolver().reopen(dev.inode, dev.host_object);
+    if (obj) {
+        try {
+            return reopenForIo(obj.get(), O_RDONLY, dev.host_object);
+        } catch (const Error &e) {
+            warn("%s", e.what());
+        }
+    }
+    warn(_("the backing of NVDIMM '%s' of domain '%s' (inode %llu) is gone or '%s' now names another "
+           "file; that file is left alone"),
+         dev.alias.c_str(), st.name.c_str(), static_cast<unsigned long long>(dev.inode.ino),
+         dev.host_object.c_str());
+    return UniqueFd();
+}
+
 void NvdimmDriver::Impl::saveOrRemove(const DomainStatus &status)
 {
     // A guest with hotplug tables keeps its record (and its blob, which
@@ -427,9 +518,19 @@ DomainStatus NvdimmDriver::Impl::loadOrNew(const DomainInfo &info)
 
 bool NvdimmDriver::Impl::recover(const std::string &name)
 {
+    // Temporary files of writes a kill interrupted (their process is gone).
+    const std::string state = conn.stateDir();
+    for (const std::string &dir : {store.domainDir(name), state + "/pmem-pins", state + "/security",
+                                   state + "/definitions", state + "/domains", state})
+        removeStaleTemps(dir);
     auto loaded = store.load(name);
-    if (!loaded || !loaded->pending)
+    if (!loaded || !loaded->pending) {
+        // Kept beside a journal entry that was never written: nothing to finish.
+        unlink((store.domainDir(name) + "/config-before.xml").c_str());
+        unlink((store.domainDir(name) + "/config-after.xml").c_str());
+        rmdir(store.domainDir(name).c_str());   // only when empty
         return false;
+    }
     DomainStatus st = *loaded;
     const PendingOperation p = *st.pending;
 

@@ -75,6 +75,7 @@ DriverOptions driverOptionsFromConfig(const Config &config)
 {
     DriverOptions o;
     o.eject_timeout_ms = static_cast<unsigned>(config.getUInt("hypervisor", "eject_timeout_ms", o.eject_timeout_ms));
+    o.advisory_readonly = config.getBool("hypervisor", "advisory_readonly", o.advisory_readonly);
     return o;
 }
 

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -20,6 +21,8 @@
 #include "libxl/device_event.h"
 #include "libxl/domain_status.h"
 #include "libxl/nvdimm_driver.h"
+#include "pmem/host_backings.h"
+#include "util/fd.h"
 #include "security/security_manager.h"
 
 namespace xlnv::libxl {
@@ -38,6 +41,15 @@ public:
 
 private:
     std::vector<std::function<void()>> steps_;
+};
+
+// A backing held for an operation (pmem/host_backings.h), shared with
+// the undo steps that use its descriptor.
+using HeldRef = std::shared_ptr<HeldBacking>;
+struct HeldDevice {
+    std::string alias;
+    HeldRef held;
+    security::BackingRequest request;   // per-device relabel opt-outs
 };
 
 // A live fault point (util/fault_injection.h, domain "live").
@@ -92,6 +104,19 @@ struct NvdimmDriver::Impl {
     // the new FIT and returns whether the guest was notified. Guests
     // without hotplug tables are not notified (false, with a warning).
     bool notifyGuest(DomainStatus &status, uint32_t domid, const std::vector<uint8_t> &fit);
+    // Refuse a backing another domain holds (with `sameDomainToo`, this
+    // one too), before anything is provisioned: a pinned file cannot be
+    // opened to fill it.
+    void refuseHeldBacking(const std::string &domain, const std::string &path, bool sameDomainToo);
+    // The step attach and prepare share, on the backings they hold: label
+    // under undo, then pin each under undo; each intent journaled first.
+    void labelAndPin(DomainStatus &st, const std::vector<HeldDevice> &devs,
+                     const security::SecurityPlan &plan, bool releaseDomainOnUndo,
+                     const char *labelStep, const char *pinStep, UndoStack &undo);
+    // The inode `dev` was given, opened again (O_RDONLY) for restore and
+    // unpin; invalid, with a warning, when it is gone or its path now
+    // names another file (which is left alone).
+    UniqueFd reopenDeviceBacking(const DomainStatus &st, const DeviceStatus &dev);
 
     // Undo everything `dev` holds on the host: mappings and permissions
     // that exist now, pin, labels; with `removeCreated`, a backing file
@@ -107,6 +132,10 @@ struct NvdimmDriver::Impl {
     // Saves the status, or removes it when nothing is left to record.
     void saveOrRemove(const DomainStatus &status);
     DomainStatus loadOrNew(const DomainInfo &info);
+
+    // <readonly/> the hypervisor cannot enforce: refused unless the
+    // configuration accepts it as advisory (DriverOptions).
+    void refuseUnenforcedReadonly(const conf::NvdimmDef &def) const;
 
     // --- live_attach.cc / live_detach.cc ---
     std::string attach(const DomainInfo &info, const std::string &deviceXml, bool live, bool config);

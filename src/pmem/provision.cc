@@ -225,9 +225,13 @@ ProvisionedBacking provisionBacking(PmemInventory &inventory, const std::string 
             out.fill = fillFile(backing.fd.get(), size, backing.dax, path, progress);
         out.resolved = resolveBacking(backing, size);
     } catch (...) {
-        backing.discardIfCreated();
+        if (backing.created)
+            backing.discardIfCreated();
+        else if (out.fill.filled && static_cast<uint64_t>(backing.st.st_size) < size)
+            (void)ftruncate(backing.fd.get(), backing.st.st_size);   // back to its own size
         throw;
     }
+    out.backing = std::move(backing);
     return out;
 }
 

@@ -127,4 +127,19 @@ bool hexToBytes(std::string_view text, std::vector<uint8_t> &out)
     return true;
 }
 
+std::string quoteBounded(std::string_view text, size_t max)
+{
+    std::string out;
+    for (size_t i = 0; i < text.size() && i < max; i++) {
+        const unsigned char c = static_cast<unsigned char>(text[i]);
+        if (c < 0x20 || c == 0x7f)
+            out += strprintf("\\x%02x", c);
+        else
+            out += static_cast<char>(c);
+    }
+    if (text.size() > max)
+        out += strprintf("... (%zu bytes)", text.size());
+    return out;
+}
+
 } // namespace xlnv

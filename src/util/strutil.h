@@ -23,6 +23,11 @@ std::string trim(std::string_view s);
 bool parseUInt64(std::string_view s, uint64_t &out, bool allowHex = false);
 bool parseUInt(std::string_view s, unsigned &out, bool allowHex = false);
 
+// User text for an error message: at most `max` bytes of it, control
+// characters and NUL shown as \xNN, "..." and the full length when cut
+// (a 100 MB <path> must not become a 100 MB error line).
+std::string quoteBounded(std::string_view text, size_t max = 256);
+
 // "0x1f" lower-case hex with prefix.
 std::string hex(uint64_t v);
 

@@ -34,33 +34,6 @@ struct Options {
     std::string xml_out;
 };
 
-// Write `text` to `path` atomically; an existing file is replaced only
-// once the new one is complete.
-void writeTextFile(const std::string &path, const std::string &text)
-{
-    const std::string tmp = path + ".tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0)
-        raiseSystem(errno, _("Failed to create file '%s'"), path.c_str());
-    size_t done = 0;
-    while (done < text.size()) {
-        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int err = errno;
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            raiseSystem(err, _("Failed to write file '%s'"), path.c_str());
-        }
-        done += static_cast<size_t>(n);
-    }
-    if (::fsync(fd) < 0 || ::close(fd) < 0 || ::rename(tmp.c_str(), path.c_str()) < 0) {
-        int err = errno;
-        ::unlink(tmp.c_str());
-        raiseSystem(err, _("Failed to write file '%s'"), path.c_str());
-    }
-}
 
 int run(Context &ctx, const Options &opt)
 {
@@ -99,7 +72,7 @@ int run(Context &ctx, const Options &opt)
     const std::string out = opt.format == "xen-xl" ? libxl::formatXlConfig(*cfg.get())
                                                    : cfg.toJson();
     if (!opt.xml_out.empty())
-        writeTextFile(opt.xml_out, dom.format());
+        libxl::writeFileAtomic(opt.xml_out, dom.format(), 0644);
     std::cout << out;
     if (!out.empty() && out.back() != '\n')
         std::cout << '\n';

@@ -33,7 +33,7 @@ struct ProvisionArgs {
 // namespaces, the way attach-device provisions.
 int runOnConnection(const ProvisionArgs &args, uint64_t size, libxl::HostBackings &backings)
 {
-    const libxl::ProvisionedFile result = backings.provision(args.path, size);
+    const libxl::HeldBacking result = backings.hold(args.path, size);
     if (args.json) {
         nlohmann::json j = resolvedBackingToJson(result.resolved);
         j["created"] = result.created;
