@@ -1,7 +1,9 @@
 # Helpers for host-pmem test bed scenarios (busybox sh, in the guest).
 # Results are console lines "RESULT key=value" the GoogleTest driver reads.
 
-V=virt-xen-nvdimm
+# This machine's own persistent memory: a machine without Xen would
+# otherwise get the simulated host (virt-xen-nvdimm(1), CONNECTION URIS).
+V="virt-xen-nvdimm -c xen:///system"
 
 result() {                      # result KEY VALUE...
     local rkey=$1; shift
