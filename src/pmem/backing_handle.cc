@@ -84,6 +84,13 @@ RootedPath rootedPath(const std::string &path, const std::vector<std::string> &r
             raiseSystem(errno, _("cannot open the persistent memory root '%s'"), dir.c_str());
         return RootedPath{std::move(fd), rel};
     }
+    // A root itself is the directory files are placed in, never a backing.
+    for (std::string root : roots) {
+        while (root.size() > 1 && root.back() == '/')
+            root.pop_back();
+        if (root == path)
+            raise(ErrorCode::ConfigUnsupported, _("backing '%s' is a directory"), path.c_str());
+    }
     raise(ErrorCode::AccessDenied,
           _("backing '%s' is outside the configured persistent memory roots (%s)"),
           path.c_str(), joinRoots(roots).c_str());
