@@ -19,10 +19,12 @@ namespace xlnv::libxl {
 Connection::~Connection() = default;
 
 std::unique_ptr<Connection> Connection::open(const std::string &uri, const std::string &stateDir,
-                                             DomainLimitDefaults limits)
+                                             std::optional<DomainLimitDefaults> wantedLimits)
 {
     std::unique_ptr<Connection> conn(new Connection());
     conn->uri_ = uri;
+    conn->config_ = Config::load();
+    const DomainLimitDefaults limits = wantedLimits ? *wantedLimits : domainLimitsFromConfig(conn->config_);
 
     if (uri == "xen:///system" || uri == "xen:///") {
         conn->uri_ = "xen:///system";

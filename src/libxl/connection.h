@@ -3,16 +3,18 @@
 //   sim:///default           the built-in simulated Xen host
 //   sim:///ABSOLUTE/PATH.xml a simulated host described in a file
 // Everything above takes the Hypervisor, PmemInventory and definitions
-// from here and never asks which kind it got, except for commands that
-// exist only on a simulated host (simulated()).
+// from here and never asks which kind it got; only commands that exist
+// only on a simulated host (sim-stats) reach it, by requireSimulated().
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "hypervisor/hypervisor.h"
 #include "hypervisor/domain_definitions.h"
 #include "pmem/inventory.h"
+#include "util/config.h"
 
 namespace xlnv::libxl {
 
@@ -24,13 +26,17 @@ class SimPmemInventory;
 class Connection {
 public:
     // stateDir empty: $LIBXL_NVDIMM_STATE_DIR, else defaultStateDir().
+    // The configuration file is read once, here (like libvirt's
+    // libxlDriverConfig); limits default to its [hypervisor] keys.
     // NoConnect for an unknown URI or an unreachable hypervisor.
     static std::unique_ptr<Connection> open(const std::string &uri, const std::string &stateDir,
-                                            DomainLimitDefaults limits = {});
+                                            std::optional<DomainLimitDefaults> limits = std::nullopt);
     ~Connection();
 
     const std::string &uri() const { return uri_; }
     const std::string &stateDir() const { return stateDir_; }
+    // The configuration read when the connection opened.
+    const Config &config() const { return config_; }
     Hypervisor &hypervisor() { return *hypervisor_; }
     // The simulated host's namespaces, or the real host's (libndctl;
     // $LIBXL_NVDIMM_PMEM_FIXTURE wins, see pmem/inventory.h).
@@ -41,7 +47,6 @@ public:
     HostBackings &backingResolver();
 
     // Non-null only on sim:// connections.
-    SimHypervisor *simulated() { return simHypervisor_; }
     SimPmemInventory *simulatedInventory() { return simInventory_.get(); }
     // SimHypervisor, or OperationUnsupported naming `command`.
     SimHypervisor &requireSimulated(const char *command);
@@ -50,6 +55,7 @@ private:
     Connection() = default;
     std::string uri_;
     std::string stateDir_;
+    Config config_;
     std::shared_ptr<SimHost> simHost_;
     std::unique_ptr<Hypervisor> hypervisor_;
     SimHypervisor *simHypervisor_ = nullptr;

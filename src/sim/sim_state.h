@@ -40,20 +40,9 @@ struct SimFileAllocation {
     uint64_t length = 0;   // bytes, a multiple of the namespace align
 };
 
-// What a running guest has been told about its NVDIMMs: the devices in
-// its NFIT (alias, guest base, size) and the acpi_firmware blob it got.
-struct SimGuestNvdimm {
-    std::string alias;
-    uint64_t base = 0;
-    uint64_t size = 0;
-    bool operator==(const SimGuestNvdimm &) const = default;
-};
-
-struct SimGuestView {
-    std::vector<SimGuestNvdimm> nvdimms;
-    std::string acpi_firmware;          // path of the blob, "" for none
-    uint64_t acpi_firmware_bytes = 0;
-};
+// What a running guest sees: hypervisor.h's view.
+using SimGuestNvdimm = GuestNvdimm;
+using SimGuestView = GuestNvdimmView;
 
 struct SimState {
     std::string host_uri;

@@ -7,8 +7,7 @@ namespace xlnv::cli {
 
 std::unique_ptr<libxl::Connection> openConnection(const Context &ctx)
 {
-    const Config config = Config::load();
-    return libxl::Connection::open(ctx.uri, ctx.stateDir, libxl::domainLimitsFromConfig(config));
+    return libxl::Connection::open(ctx.uri, ctx.stateDir);
 }
 
 } // namespace xlnv::cli
