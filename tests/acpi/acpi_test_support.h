@@ -1,5 +1,5 @@
-// Shared by the ACPI test files: a scratch directory and reading a file's
-// bytes back.
+// Shared by the ACPI test files: reading a file's bytes back (the scratch
+// directory is tests/support's).
 #pragma once
 
 #include <stdlib.h>
@@ -10,23 +10,16 @@
 #include <string>
 
 #include "acpi/table.h"
+#include "../support/test_files.h"
 
 namespace xlnv::acpi::test {
 
-struct TempDir {
-    std::string path;
-    TempDir()
-    {
-        char tmpl[] = "/tmp/xlnv-acpi-XXXXXX";
-        path = mkdtemp(tmpl);
-    }
-    ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
-};
+using xlnv::test::TempDir;
 
 inline Bytes readBytes(const std::string &path)
 {
-    std::ifstream in(path, std::ios::binary);
-    return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    const std::string text = xlnv::test::readFile(path);
+    return Bytes(text.begin(), text.end());
 }
 
 } // namespace xlnv::acpi::test

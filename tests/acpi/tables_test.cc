@@ -29,14 +29,6 @@ using xlnv::acpi::test::TempDir;
 
 namespace {
 
-std::string readText(const std::string &path)
-{
-    std::ifstream in(path);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 void writeBytes(const std::string &path, const Bytes &bytes)
 {
     std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char *>(bytes.data()),
@@ -58,8 +50,8 @@ IaslRun disassemble(const std::string &dir, const std::string &name, const Bytes
     IaslRun run;
     std::string cmd = "cd '" + dir + "' && iasl -d " + name + ".dat > " + name + ".log 2>&1";
     run.status = std::system(cmd.c_str());
-    run.log = readText(dir + "/" + name + ".log");
-    run.dsl = readText(dir + "/" + name + ".dsl");
+    run.log = xlnv::test::readFile(dir + "/" + name + ".log");
+    run.dsl = xlnv::test::readFile(dir + "/" + name + ".dsl");
     return run;
 }
 
@@ -115,7 +107,7 @@ protected:
 
 TEST_F(IaslTest, NfitDisassemblesWithoutComplaint)
 {
-    IaslRun run = disassemble(dir.path, "nfit", buildNfit(sampleDevices()));
+    IaslRun run = disassemble(dir.path(), "nfit", buildNfit(sampleDevices()));
     EXPECT_EQ(run.status, 0) << run.log;
     EXPECT_FALSE(mentionsProblems(run.log)) << run.log;
     EXPECT_FALSE(mentionsProblems(run.dsl)) << run.dsl;
@@ -125,7 +117,7 @@ TEST_F(IaslTest, NfitDisassemblesWithoutComplaint)
 TEST_F(IaslTest, NfitHeaderFields)
 {
     Bytes nfit = buildNfit(sampleDevices());
-    auto t = parseDataTable(disassemble(dir.path, "nfit", nfit).dsl);
+    auto t = parseDataTable(disassemble(dir.path(), "nfit", nfit).dsl);
     ASSERT_EQ(t.size(), 7u);
     const auto &h = t[0];
     EXPECT_EQ(h.at("Signature"), "\"NFIT\"    [NVDIMM Firmware Interface Table]");
@@ -147,7 +139,7 @@ TEST_F(IaslTest, NfitHeaderFields)
 
 TEST_F(IaslTest, NfitSpaRangeFields)
 {
-    auto t = parseDataTable(disassemble(dir.path, "nfit", buildNfit(sampleDevices())).dsl);
+    auto t = parseDataTable(disassemble(dir.path(), "nfit", buildNfit(sampleDevices())).dsl);
     ASSERT_EQ(t.size(), 7u);
     const auto &a = t[1];
     EXPECT_EQ(a.at("Subtable Type"), "0000 [System Physical Address Range]");
@@ -175,7 +167,7 @@ TEST_F(IaslTest, NfitSpaRangeFields)
 
 TEST_F(IaslTest, NfitMemoryDeviceMapFields)
 {
-    auto t = parseDataTable(disassemble(dir.path, "nfit", buildNfit(sampleDevices())).dsl);
+    auto t = parseDataTable(disassemble(dir.path(), "nfit", buildNfit(sampleDevices())).dsl);
     ASSERT_EQ(t.size(), 7u);
     const auto &m = t[2];
     EXPECT_EQ(m.at("Subtable Type"), "0001 [Memory Range Map]");
@@ -203,7 +195,7 @@ TEST_F(IaslTest, NfitMemoryDeviceMapFields)
 
 TEST_F(IaslTest, NfitReadonlySetsNotArmed)
 {
-    auto t = parseDataTable(disassemble(dir.path, "nfit", buildNfit(sampleDevices())).dsl);
+    auto t = parseDataTable(disassemble(dir.path(), "nfit", buildNfit(sampleDevices())).dsl);
     ASSERT_EQ(t.size(), 7u);
     EXPECT_EQ(t[5].at("Flags"), "0008");
     EXPECT_EQ(t[5].at("flag:Device not armed"), "1");
@@ -213,7 +205,7 @@ TEST_F(IaslTest, NfitReadonlySetsNotArmed)
 
 TEST_F(IaslTest, NfitControlRegionFields)
 {
-    auto t = parseDataTable(disassemble(dir.path, "nfit", buildNfit(sampleDevices())).dsl);
+    auto t = parseDataTable(disassemble(dir.path(), "nfit", buildNfit(sampleDevices())).dsl);
     ASSERT_EQ(t.size(), 7u);
     for (int i : {3, 6}) {
         const auto &c = t[i];
@@ -247,14 +239,14 @@ TEST_F(IaslTest, EmptyNfitHasOnlyHeader)
 {
     Bytes nfit = buildNfit({});
     EXPECT_EQ(nfit.size(), 40u);
-    IaslRun run = disassemble(dir.path, "nfit", nfit);
+    IaslRun run = disassemble(dir.path(), "nfit", nfit);
     EXPECT_EQ(run.status, 0) << run.log;
     EXPECT_EQ(parseDataTable(run.dsl).size(), 1u);
 }
 
 TEST_F(IaslTest, SsdtDisassemblesWithoutComplaint)
 {
-    IaslRun run = disassemble(dir.path, "ssdt", buildNvdimmSsdt({0, 3}));
+    IaslRun run = disassemble(dir.path(), "ssdt", buildNvdimmSsdt({0, 3}));
     EXPECT_EQ(run.status, 0) << run.log;
     EXPECT_FALSE(mentionsProblems(run.log)) << run.log;
     EXPECT_NE(run.dsl.find("DefinitionBlock (\"\", \"SSDT\", 2, \"XLNVDM\", \"XENNVDIM\", 0x00000001)"),
@@ -263,7 +255,7 @@ TEST_F(IaslTest, SsdtDisassemblesWithoutComplaint)
 
 TEST_F(IaslTest, SsdtDeclaresNvdimmRootWithOneChildPerDevice)
 {
-    IaslRun run = disassemble(dir.path, "ssdt", buildNvdimmSsdt({0, 3, 17}));
+    IaslRun run = disassemble(dir.path(), "ssdt", buildNvdimmSsdt({0, 3, 17}));
     // Keep only the ASL statements, whitespace and comments dropped.
     std::string asl;
     std::istringstream in(run.dsl.substr(run.dsl.find("DefinitionBlock")));
@@ -288,11 +280,11 @@ TEST_F(IaslTest, SsdtDeclaresNvdimmRootWithOneChildPerDevice)
 TEST_F(IaslTest, SsdtRecompilesToTheSameAml)
 {
     Bytes ssdt = buildNvdimmSsdt({0, 1, 2});
-    IaslRun run = disassemble(dir.path, "ssdt", ssdt);
+    IaslRun run = disassemble(dir.path(), "ssdt", ssdt);
     ASSERT_EQ(run.status, 0) << run.log;
-    std::string cmd = "cd '" + dir.path + "' && iasl -p again ssdt.dsl > again.log 2>&1";
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << readText(dir.path + "/again.log");
-    Bytes again = readBytes(dir.path + "/again.aml");
+    std::string cmd = "cd '" + dir.path() + "' && iasl -p again ssdt.dsl > again.log 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << xlnv::test::readFile(dir.path() + "/again.log");
+    Bytes again = readBytes(dir.path() + "/again.aml");
     ASSERT_GE(again.size(), kTableHeaderSize);
     // Same AML after the header (iasl writes its own compiler ID).
     EXPECT_EQ(Bytes(again.begin() + kTableHeaderSize, again.end()),
@@ -327,7 +319,7 @@ TEST(AcpiFirmware, WritesBlobAndLeavesNoTempFile)
 {
     TempDir dir;
     Bytes blob = buildAcpiFirmware(sampleDevices());
-    std::string path = dir.path + "/acpi.bin";
+    std::string path = dir.path() + "/acpi.bin";
     writeAcpiFirmware(path, blob);
     EXPECT_EQ(readBytes(path), blob);
     struct stat st;

@@ -27,10 +27,15 @@
 #include "pmem/host_fixture.h"
 #include "util/error.h"
 #include "util/strutil.h"
+#include "../support/test_files.h"
 
 using namespace xlnv;
 
 namespace {
+
+using xlnv::test::readFile;
+using xlnv::test::writeFile;
+using xlnv::test::TempDir;
 
 const std::string kSrcDir = std::string(PROJECT_SOURCE_DIR) + "/tests/acpi/guest";
 const std::string kBuildDir = PROJECT_BUILD_DIR;
@@ -64,14 +69,6 @@ bool exists(const std::string &p)
 {
     struct stat st;
     return ::stat(p.c_str(), &st) == 0;
-}
-
-std::string readFile(const std::string &p)
-{
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
 }
 
 std::string kernelVersion()
