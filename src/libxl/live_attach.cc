@@ -11,7 +11,6 @@
 #include "pmem/host_backings.h"
 #include "util/state_dir.h"
 #include "libxl/nvdimm_driver_private.h"
-#include "sim/sim_hypervisor.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/i18n.h"
@@ -161,7 +160,7 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
                     dev = &d;
             if (!dev)
                 raise(ErrorCode::Internal, _("the new NVDIMM was not placed"));
-            alias = def.alias.empty() ? strprintf("nvdimm%u", dev->slot) : def.alias;
+            alias = conf::nvdimmAliasOr(def, dev->slot);
             if (long other = work.findNvdimmByAlias(alias); other >= 0 && static_cast<size_t>(other) != index)
                 raise(ErrorCode::OperationInvalid, _("non unique alias detected: %s"), alias.c_str());
             work.setNvdimmAlias(index, alias);
@@ -176,7 +175,10 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             st.domid = domid;
             st.state = "running";
             st.pending->alias = alias;
-            ds.labeled = true;   // the intent of the next step, saved with the device
+            // Every step's intent in one write: undoing a step that never
+            // ran is a no-op (teardown looks at what exists), so recovery
+            // needs no write per step.
+            ds.labeled = ds.pinned = ds.granted = ds.mapped = ds.in_guest = true;
             st.devices.push_back(ds);
             auto self = [&st, alias]() -> DeviceStatus & { return *st.find(alias); };
 
@@ -193,8 +195,6 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             }
 
             liveStep("attach: pin backing");
-            self().pinned = true;
-            store.save(st);
             {
                 UniqueFd fd(open(hostObject.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
                 if (!fd)
@@ -207,16 +207,12 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
                 });
             }
 
-            self().granted = true;
-            store.save(st);
             for (const auto &r : self().ranges) {
                 liveStep("attach: grant iomem permission");
                 hv.grantIomem(domid, r.mfn, r.nr);
                 undo.push([&hv, domid, r] { hv.revokeIomem(domid, r.mfn, r.nr); });
             }
 
-            self().mapped = true;
-            store.save(st);
             for (const auto &r : self().ranges) {
                 liveStep("attach: map range");
                 hv.mapMemory(domid, r.gfn, r.mfn, r.nr);
@@ -224,8 +220,6 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             }
 
             liveStep("attach: update the guest's ACPI data");
-            self().in_guest = true;
-            store.save(st);
             undo.push([this, &before] {
                 DomainStatus b = *before;
                 publishGuest(b);
@@ -252,7 +246,7 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             if (alias.empty())
                 for (const auto &d : layout.devices)
                     if (d.index == pers.nvdimms().size() - 1)
-                        alias = def.alias.empty() ? strprintf("nvdimm%u", d.slot) : def.alias;
+                        alias = conf::nvdimmAliasOr(def, d.slot);
             liveStep("attach: update the persistent definition");
             if (live) {
                 writeFileAtomic(store.domainDir(name) + "/config-before.xml", *configBefore);
