@@ -14,8 +14,6 @@ using namespace xlnv::conf;
 namespace {
 
 using xlnv::test::readFile;
-using xlnv::test::writeFile;
-using xlnv::test::TempDir;
 
 std::string example()
 {

@@ -16,8 +16,6 @@ namespace fs = std::filesystem;
 namespace {
 
 using xlnv::test::readFile;
-using xlnv::test::writeFile;
-using xlnv::test::TempDir;
 
 fs::path sourceDir() { return fs::path(PROJECT_SOURCE_DIR) / "tests"; }
 

@@ -31,7 +31,6 @@ namespace {
 
 using xlnv::test::readFile;
 using xlnv::test::writeFile;
-using xlnv::test::TempDir;
 
 fs::path dataDir()
 {

@@ -14,8 +14,6 @@
 namespace {
 
 using xlnv::test::readFile;
-using xlnv::test::writeFile;
-using xlnv::test::TempDir;
 
 const std::string kData = std::string(PROJECT_SOURCE_DIR) + "/tests/libxlxml2domconfigdata";
 

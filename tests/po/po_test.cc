@@ -20,10 +20,6 @@ using namespace xlnv::test;
 
 namespace {
 
-using xlnv::test::readFile;
-using xlnv::test::writeFile;
-using xlnv::test::TempDir;
-
 const char kFix[] = "run scripts/update-po BUILDDIR, translate what it reports in po/LL.po, "
                     "and commit po/";
 

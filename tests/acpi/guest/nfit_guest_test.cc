@@ -34,8 +34,6 @@ using namespace xlnv;
 namespace {
 
 using xlnv::test::readFile;
-using xlnv::test::writeFile;
-using xlnv::test::TempDir;
 
 const std::string kSrcDir = std::string(PROJECT_SOURCE_DIR) + "/tests/acpi/guest";
 const std::string kBuildDir = PROJECT_BUILD_DIR;
