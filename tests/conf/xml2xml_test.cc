@@ -29,7 +29,6 @@ using namespace xlnv::conf;
 
 namespace {
 
-using xlnv::test::readFile;
 using xlnv::test::writeFile;
 
 fs::path dataDir()

@@ -21,11 +21,11 @@ using xlnv::test::TempDir;
 
 namespace {
 
-constexpr uint64_t kGiBFrames = (1ULL << 30) / libxl::kPageSize;
+constexpr uint64_t kGiBFrames = (1ULL << 30) / kPageSize;
 // Host frame of the default host's devdax data (SPA 0x10000200000).
-constexpr uint64_t kDevdaxMfn = 0x10000200000ULL / libxl::kPageSize;
+constexpr uint64_t kDevdaxMfn = 0x10000200000ULL / kPageSize;
 // A guest frame well above demo's RAM (64 GiB).
-constexpr uint64_t kNvdimmGfn = (64ULL << 30) / libxl::kPageSize;
+constexpr uint64_t kNvdimmGfn = (64ULL << 30) / kPageSize;
 
 class SimHostTest : public ::testing::Test {
 protected:
@@ -200,7 +200,7 @@ TEST_F(SimHostTest, RefusesHostFramesOutsidePersistentMemory)
 
 TEST_F(SimHostTest, RefusesRangeStraddlingANamespaceEnd)
 {
-    const uint64_t lastMfn = kDevdaxMfn + (1ULL << 40) / libxl::kPageSize - 1;
+    const uint64_t lastMfn = kDevdaxMfn + (1ULL << 40) / kPageSize - 1;
     expectError([&] { sim->grantIomem(demo, lastMfn, 2); }, ErrorCode::InvalidArg,
                 "not in a persistent memory namespace");
 }
@@ -381,7 +381,7 @@ TEST_F(SimHostTest, ConcurrentProcessesSerialize)
     EXPECT_EQ(st.counters.map_calls, 2u * kRanges);
     EXPECT_EQ(st.counters.iomem_grant_calls, 2u * kRanges);
     ASSERT_EQ(st.domains.size(), 1u);
-    EXPECT_EQ(st.domains[0].mapped_bytes, 2ULL * kRanges * 512 * libxl::kPageSize);
+    EXPECT_EQ(st.domains[0].mapped_bytes, 2ULL * kRanges * 512 * kPageSize);
 }
 
 TEST_F(SimHostTest, DefinitionsStoreDefinesAndUndefines)

@@ -14,6 +14,7 @@
 #include "libxl/connection.h"
 #include "sim/sim_hypervisor.h"
 
+using namespace xlnv;
 using namespace xlnv::libxl;
 
 namespace {

@@ -27,7 +27,7 @@
 #include "pmem/host_fixture.h"
 #include "util/error.h"
 #include "util/strutil.h"
-#include "../support/test_files.h"
+#include "../../support/test_files.h"
 
 using namespace xlnv;
 
