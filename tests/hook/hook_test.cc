@@ -30,7 +30,6 @@ namespace {
 
 using xlnv::test::readFile;
 using xlnv::test::writeFile;
-using xlnv::test::TempDir;
 
 constexpr unsigned kDmUid = 4242;   // the configured device model user (+4242 -> gid 4242)
 constexpr const char *kDac = "trusted.libvirt.security.dac";
