@@ -184,14 +184,14 @@ public:
 
     // The guest's side of a live change. Both backends answer; the engine
     // never asks which one runs.
-    // - notifyNvdimmChange: the guest's NVDIMMs are now `view` (after an
+    // - publishGuestView: the guest's NVDIMMs are now `view` (after an
     //   attach, detach, start or release; empty: none). The simulated
     //   guest records it; on Xen the guest is not told yet (the hotplug
     //   work adds the notification through libxendevicemodel).
     // - requestEject: ask the guest of `dom` to release NVDIMM `alias`
     //   before a live detach, waiting at most `timeoutMs`. Xen has no
     //   eject notification for NVDIMMs: OperationUnsupported.
-    virtual void notifyNvdimmChange(uint32_t domid, const GuestNvdimmView &view) = 0;
+    virtual void publishGuestView(uint32_t domid, const GuestNvdimmView &view) = 0;
     virtual void requestEject(const DomainInfo &dom, const std::string &alias, unsigned timeoutMs) = 0;
 
     // Building and destroying domains. The simulated host does it itself;

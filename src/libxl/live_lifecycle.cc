@@ -194,7 +194,7 @@ void NvdimmDriver::Impl::releaseLocked(const std::string &name, bool removeCreat
         securityManager().restoreBackings(domainRef(st), plan, {}, true);
     }
     if (auto domid = activeDomid(st))
-        conn.hypervisor().notifyNvdimmChange(*domid, GuestNvdimmView{});
+        conn.hypervisor().publishGuestView(*domid, GuestNvdimmView{});
     liveStep("release: remove the status");
     unlink((store.domainDir(name) + "/config-before.xml").c_str());
     unlink((store.domainDir(name) + "/config-after.xml").c_str());

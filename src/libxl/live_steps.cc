@@ -168,7 +168,7 @@ void NvdimmDriver::Impl::publishGuest(DomainStatus &status)
             view.nvdimms.push_back({d.name, d.base, d.size});
         view.acpi_firmware = status.acpi_firmware;
         view.acpi_firmware_bytes = blob.size();
-        conn.hypervisor().notifyNvdimmChange(*domid, view);
+        conn.hypervisor().publishGuestView(*domid, view);
     }
 }
 

@@ -260,7 +260,7 @@ void SimHypervisor::destroyDomain(uint32_t domid)
     s.commit();
 }
 
-void SimHypervisor::notifyNvdimmChange(uint32_t domid, const GuestNvdimmView &view)
+void SimHypervisor::publishGuestView(uint32_t domid, const GuestNvdimmView &view)
 {
     SimHost::Session s(*host_, true);
     const std::string name = s.activeDomain(domid).name;

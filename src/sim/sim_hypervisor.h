@@ -70,7 +70,7 @@ public:
 
     // What the running guest now sees of its NVDIMMs (its NFIT data);
     // replaced on every attach/detach/start, dropped on destroy.
-    void notifyNvdimmChange(uint32_t domid, const GuestNvdimmView &view) override;
+    void publishGuestView(uint32_t domid, const GuestNvdimmView &view) override;
     SimGuestView guestView(uint32_t domid);
 
     // The guest answers as its description says (<guest eject=...>): ack

@@ -44,7 +44,7 @@ public:
 
     // The guest is not told yet: the hotplug work adds the notification
     // through libxendevicemodel.
-    void notifyNvdimmChange(uint32_t, const GuestNvdimmView &) override {}
+    void publishGuestView(uint32_t, const GuestNvdimmView &) override {}
     // Xen has no eject notification for NVDIMMs: OperationUnsupported.
     void requestEject(const DomainInfo &dom, const std::string &alias, unsigned timeoutMs) override;
     // libxl builds and destroys domains: OperationUnsupported.
