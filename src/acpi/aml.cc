@@ -28,6 +28,26 @@ constexpr uint8_t DeviceOp = 0x82;   // after ExtOpPrefix
 constexpr uint8_t RootChar = 0x5C;   // '\'
 constexpr uint8_t ParentPrefixChar = 0x5E; // '^'
 constexpr uint8_t ReturnOp = 0xA4;
+constexpr uint8_t Local0Op = 0x60;
+constexpr uint8_t Arg0Op = 0x68;
+constexpr uint8_t StoreOp = 0x70;
+constexpr uint8_t IncrementOp = 0x75;
+constexpr uint8_t AndOp = 0x7B;
+constexpr uint8_t NotifyOp = 0x86;
+constexpr uint8_t SizeOfOp = 0x87;
+constexpr uint8_t LAndOp = 0x90;
+constexpr uint8_t LOrOp = 0x91;
+constexpr uint8_t LNotOp = 0x92;
+constexpr uint8_t LEqualOp = 0x93;
+constexpr uint8_t LGreaterOp = 0x94;
+constexpr uint8_t LLessOp = 0x95;
+constexpr uint8_t CopyObjectOp = 0x9D;
+constexpr uint8_t MidOp = 0x9E;
+constexpr uint8_t IfOp = 0xA0;
+constexpr uint8_t WhileOp = 0xA2;
+constexpr uint8_t OpRegionOp = 0x80;   // after ExtOpPrefix
+constexpr uint8_t FieldOp = 0x81;      // after ExtOpPrefix
+constexpr uint8_t NullName = 0x00;     // Target: none
 constexpr uint8_t OnesOp = 0xFF;
 
 void appendLE(Bytes &out, uint64_t value, unsigned bytes)
@@ -222,6 +242,102 @@ Bytes amlPackage(const std::vector<Bytes> &elements)
 Bytes amlPackage(std::initializer_list<Bytes> elements)
 {
     return amlPackage(std::vector<Bytes>(elements));
+}
+
+Bytes amlLocal(unsigned n)
+{
+    if (n > 7)
+        raise(ErrorCode::Internal, _("AML has Local0 to Local7 only"));
+    return Bytes{static_cast<uint8_t>(Local0Op + n)};
+}
+
+Bytes amlArg(unsigned n)
+{
+    if (n > 6)
+        raise(ErrorCode::Internal, _("AML has Arg0 to Arg6 only"));
+    return Bytes{static_cast<uint8_t>(Arg0Op + n)};
+}
+
+Bytes amlOperationRegion(std::string_view name, uint8_t space, uint64_t offset, uint64_t length)
+{
+    Bytes out{ExtOpPrefix, OpRegionOp};
+    amlAppend(out, amlNameString(name));
+    out.push_back(space);
+    amlAppend(out, amlInteger(offset));
+    amlAppend(out, amlInteger(length));
+    return out;
+}
+
+Bytes amlField(std::string_view region, uint8_t flags, std::initializer_list<AmlFieldUnit> units)
+{
+    Bytes body = amlNameString(region);
+    body.push_back(flags);
+    for (const auto &u : units) {
+        // NamedField: NameSeg, then the width in bits as a PkgLength
+        // value (it does not count its own bytes here).
+        appendNameSeg(body, u.name, u.name);
+        Bytes len = amlPkgLength(u.bits);
+        // amlPkgLength adds its own size; undo that for a bit count.
+        const size_t self = len.size();
+        len = amlPkgLength(u.bits - self);
+        if (len.size() != self)
+            raise(ErrorCode::Internal, _("AML field '%s' is too wide"), std::string(u.name).c_str());
+        amlAppend(body, len);
+    }
+    return packaged({ExtOpPrefix, FieldOp}, body);
+}
+
+Bytes amlWhile(const Bytes &predicate, const Bytes &body)
+{
+    return packaged({WhileOp}, amlConcat({predicate, body}));
+}
+
+Bytes amlIf(const Bytes &predicate, const Bytes &body)
+{
+    return packaged({IfOp}, amlConcat({predicate, body}));
+}
+
+Bytes amlStore(const Bytes &source, const Bytes &target)
+{
+    return amlConcat({Bytes{StoreOp}, source, target});
+}
+
+Bytes amlCopyObject(const Bytes &source, const Bytes &target)
+{
+    return amlConcat({Bytes{CopyObjectOp}, source, target});
+}
+
+Bytes amlIncrement(const Bytes &target) { return amlConcat({Bytes{IncrementOp}, target}); }
+
+Bytes amlAnd(const Bytes &a, const Bytes &b) { return amlConcat({Bytes{AndOp}, a, b, Bytes{NullName}}); }
+Bytes amlLAnd(const Bytes &a, const Bytes &b) { return amlConcat({Bytes{LAndOp}, a, b}); }
+Bytes amlLOr(const Bytes &a, const Bytes &b) { return amlConcat({Bytes{LOrOp}, a, b}); }
+Bytes amlLNot(const Bytes &a) { return amlConcat({Bytes{LNotOp}, a}); }
+Bytes amlLEqual(const Bytes &a, const Bytes &b) { return amlConcat({Bytes{LEqualOp}, a, b}); }
+Bytes amlLLess(const Bytes &a, const Bytes &b) { return amlConcat({Bytes{LLessOp}, a, b}); }
+Bytes amlLGreater(const Bytes &a, const Bytes &b) { return amlConcat({Bytes{LGreaterOp}, a, b}); }
+Bytes amlSizeOf(const Bytes &object) { return amlConcat({Bytes{SizeOfOp}, object}); }
+
+Bytes amlMid(const Bytes &source, const Bytes &index, const Bytes &length)
+{
+    return amlConcat({Bytes{MidOp}, source, index, length, Bytes{NullName}});
+}
+
+Bytes amlNotify(const Bytes &object, const Bytes &value)
+{
+    return amlConcat({Bytes{NotifyOp}, object, value});
+}
+
+Bytes amlInterruptResource(uint32_t gsi)
+{
+    Bytes res{0x89, 0x06, 0x00};   // Extended Interrupt, length 6
+    // Flags: bit 0 consumer, bit 1 edge; active high, exclusive, no wake.
+    res.push_back(0x03);
+    res.push_back(0x01);           // one interrupt number
+    appendLE(res, gsi, 4);
+    res.push_back(0x79);           // End Tag, checksum 0 = "not computed"
+    res.push_back(0x00);
+    return amlBuffer(res);
 }
 
 } // namespace xlnv::acpi

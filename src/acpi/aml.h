@@ -46,4 +46,44 @@ Bytes amlBuffer(const Bytes &bytes);
 Bytes amlPackage(std::initializer_list<Bytes> elements);
 Bytes amlPackage(const std::vector<Bytes> &elements);
 
+// --- Statements and expressions the _FIT/GED methods need ---
+// LocalN / ArgN  (20.2.6.2 / 20.2.6.1)
+Bytes amlLocal(unsigned n);
+Bytes amlArg(unsigned n);
+// OperationRegion(NAME, space, offset, length)  (20.2.5.2 OpRegionOp)
+constexpr uint8_t kRegionSystemMemory = 0x00;
+Bytes amlOperationRegion(std::string_view name, uint8_t space, uint64_t offset, uint64_t length);
+// Field(REGION, flags) { NAME, bits ... }  (20.2.5.2 FieldOp); flags:
+// AccessType in bits 0-3 (3 = DWordAcc), LockRule bit 4, UpdateRule 5-6.
+constexpr uint8_t kFieldDWordAccNoLockPreserve = 0x03;
+struct AmlFieldUnit {
+    std::string_view name;
+    uint32_t bits;
+};
+Bytes amlField(std::string_view region, uint8_t flags, std::initializer_list<AmlFieldUnit> units);
+// While(pred) { body } / If(pred) { body }  (20.2.5.3)
+Bytes amlWhile(const Bytes &predicate, const Bytes &body);
+Bytes amlIf(const Bytes &predicate, const Bytes &body);
+// Store(src, dst), CopyObject(src, dst), Increment(x)
+Bytes amlStore(const Bytes &source, const Bytes &target);
+Bytes amlCopyObject(const Bytes &source, const Bytes &target);
+Bytes amlIncrement(const Bytes &target);
+// And(a, b) without target; LAnd/LOr/LNot/LEqual/LLess/LGreater
+Bytes amlAnd(const Bytes &a, const Bytes &b);
+Bytes amlLAnd(const Bytes &a, const Bytes &b);
+Bytes amlLOr(const Bytes &a, const Bytes &b);
+Bytes amlLNot(const Bytes &a);
+Bytes amlLEqual(const Bytes &a, const Bytes &b);
+Bytes amlLLess(const Bytes &a, const Bytes &b);
+Bytes amlLGreater(const Bytes &a, const Bytes &b);
+// SizeOf(x), Mid(src, index, length) without target
+Bytes amlSizeOf(const Bytes &object);
+Bytes amlMid(const Bytes &source, const Bytes &index, const Bytes &length);
+// Notify(object, value)  (20.2.5.3 NotifyOp)
+Bytes amlNotify(const Bytes &object, const Bytes &value);
+// ResourceTemplate with one Extended Interrupt descriptor (ACPI 6.4,
+// 6.4.3.6): Interrupt(ResourceConsumer, Edge, ActiveHigh, Exclusive) {gsi},
+// then the End Tag (6.4.2.9), as a Buffer.
+Bytes amlInterruptResource(uint32_t gsi);
+
 } // namespace xlnv::acpi

@@ -1,5 +1,8 @@
 #include "acpi/nfit.h"
 
+#include <map>
+#include <string>
+
 #include "acpi/table.h"
 #include "util/error.h"
 #include "util/i18n.h"
@@ -95,10 +98,9 @@ uint32_t nfitDeviceHandle(unsigned slot) { return slot + 1; }
 uint16_t nfitSpaIndex(unsigned slot) { return static_cast<uint16_t>((slot + 1) * 2); }
 uint16_t nfitControlIndex(unsigned slot) { return static_cast<uint16_t>(nfitSpaIndex(slot) + 1); }
 
-Bytes buildNfit(const std::vector<NfitDevice> &devices)
+Bytes buildFit(const std::vector<NfitDevice> &devices)
 {
     Bytes body;
-    putU32(body, 0);   // reserved, after the standard header
     for (const auto &dev : devices) {
         // Indexes are 16 bit and must stay non-zero and distinct.
         if (dev.slot >= 0x7FFE)
@@ -107,7 +109,64 @@ Bytes buildNfit(const std::vector<NfitDevice> &devices)
         putMemdev(body, dev);
         putControlRegion(body, dev);
     }
+    return body;
+}
+
+Bytes buildNfit(const std::vector<NfitDevice> &devices)
+{
+    Bytes body;
+    putU32(body, 0);   // reserved, after the standard header
+    amlAppend(body, buildFit(devices));
     return buildTable("NFIT", 1, body);
+}
+
+std::optional<Bytes> nfitStructures(const Bytes &nfit)
+{
+    if (nfit.size() < kNfitHeaderSize || std::string(nfit.begin(), nfit.begin() + 4) != "NFIT")
+        return std::nullopt;
+    return Bytes(nfit.begin() + kNfitHeaderSize, nfit.end());
+}
+
+namespace {
+uint64_t getLE(const Bytes &b, size_t at, unsigned bytes)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < bytes; i++)
+        v |= static_cast<uint64_t>(b[at + i]) << (8 * i);
+    return v;
+}
+} // namespace
+
+std::vector<NfitDevice> parseFit(const Bytes &fit)
+{
+    std::vector<NfitDevice> devices;
+    std::map<uint16_t, size_t> bySpa;   // SPA index -> device
+    size_t pos = 0;
+    while (pos < fit.size()) {
+        if (fit.size() - pos < 4)
+            raise(ErrorCode::InvalidArg, _("NFIT structure cut short at offset %zu"), pos);
+        const uint16_t type = static_cast<uint16_t>(getLE(fit, pos, 2));
+        const uint16_t len = static_cast<uint16_t>(getLE(fit, pos + 2, 2));
+        if (len < 4 || len > fit.size() - pos)
+            raise(ErrorCode::InvalidArg, _("NFIT structure at offset %zu has a bad length %u"), pos,
+                  (unsigned)len);
+        if (type == kTypeSpa && len >= kNfitSpaSize) {
+            NfitDevice d;
+            d.spa = getLE(fit, pos + 32, 8);
+            d.size = getLE(fit, pos + 40, 8);
+            bySpa[static_cast<uint16_t>(getLE(fit, pos + 4, 2))] = devices.size();
+            devices.push_back(d);
+        } else if (type == kTypeMemdev && len >= kNfitMemdevSize) {
+            const uint32_t handle = static_cast<uint32_t>(getLE(fit, pos + 4, 4));
+            auto it = bySpa.find(static_cast<uint16_t>(getLE(fit, pos + 12, 2)));
+            if (it != bySpa.end() && handle > 0) {
+                devices[it->second].slot = handle - 1;
+                devices[it->second].readonly = (getLE(fit, pos + 44, 2) & kMemdevFlagNotArmed) != 0;
+            }
+        }
+        pos += len;
+    }
+    return devices;
 }
 
 } // namespace xlnv::acpi

@@ -27,7 +27,20 @@ constexpr size_t kNfitSpaSize = 56;
 constexpr size_t kNfitMemdevSize = 48;
 constexpr size_t kNfitControlSize = 80;
 
+constexpr size_t kNfitHeaderSize = 40;   // table header + 4 reserved bytes
+
+// The NFIT structures alone, device by device in the given order: what
+// _FIT returns (ACPI 6.4, 6.5.9: no table header).
+Bytes buildFit(const std::vector<NfitDevice> &devices);
+
 // The whole NFIT (header + reserved + structures), checksum fixed.
 Bytes buildNfit(const std::vector<NfitDevice> &devices);
+
+// The FIT (structures) inside an NFIT, or nullopt when it is no NFIT.
+std::optional<Bytes> nfitStructures(const Bytes &nfit);
+
+// The devices a FIT describes (slot from the device handle, base, size,
+// readonly), in SPA order. Throws InvalidArg on a malformed structure.
+std::vector<NfitDevice> parseFit(const Bytes &fit);
 
 } // namespace xlnv::acpi

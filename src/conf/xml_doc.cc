@@ -3,6 +3,7 @@
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>
 
+#include <cctype>
 #include <climits>
 
 #include "util/error.h"
@@ -28,12 +29,52 @@ std::string oneLine(const char *message)
     return trim(text);
 }
 
+// Attributes of the busiest element and its line. libxml2 checks each
+// attribute against all before it (quadratic): 100k attributes would
+// hold the domain lock for a minute, so they are counted first, cheaply.
+void checkAttributeCount(std::string_view text, const std::string &name)
+{
+    size_t line = 1, tagLine = 1, count = 0;
+    bool inTag = false;
+    char quote = 0;
+    for (size_t i = 0; i < text.size(); i++) {
+        const char c = text[i];
+        if (c == '\n')
+            line++;
+        if (!inTag) {
+            if (c == '<' && i + 1 < text.size() && std::isalpha(static_cast<unsigned char>(text[i + 1]))) {
+                inTag = true;
+                count = 0;
+                tagLine = line;
+            }
+        } else if (quote) {
+            if (c == quote)
+                quote = 0;
+        } else if (c == '"' || c == '\'') {
+            quote = c;
+        } else if (c == '=') {
+            if (++count > kMaxXmlAttributes)
+                raise(ErrorCode::XmlError,
+                      _("document '%s' has an element with more than %zu attributes (line %zu)"),
+                      name.c_str(), kMaxXmlAttributes, tagLine);
+        } else if (c == '>') {
+            inTag = false;
+        }
+    }
+}
+
 } // namespace
 
 XmlDocUPtr parseXmlDocument(std::string_view text, const std::string &name)
 {
-    if (text.size() > static_cast<size_t>(INT_MAX))
-        raise(ErrorCode::XmlError, _("document '%s' is too large"), name.c_str());
+    // libvirt's own tools read at most 10 MiB of XML.
+    if (text.size() > kMaxXmlDocumentBytes)
+        raise(ErrorCode::XmlError, _("document '%s' has %zu bytes, more than the limit of %zu"),
+              name.c_str(), text.size(), kMaxXmlDocumentBytes);
+    // libxml2 would stop at a NUL and ignore the rest silently.
+    if (const size_t nul = text.find('\0'); nul != std::string_view::npos)
+        raise(ErrorCode::XmlError, _("document '%s' contains a NUL byte at offset %zu"), name.c_str(), nul);
+    checkAttributeCount(text, name);
 
     std::unique_ptr<xmlParserCtxt, ParserCtxtFree> ctxt(xmlNewParserCtxt());
     if (!ctxt)

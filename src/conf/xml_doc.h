@@ -23,6 +23,11 @@ struct XmlNodeFree {
 };
 using XmlNodeUPtr = std::unique_ptr<xmlNode, XmlNodeFree>;
 
+// Input limits of parseXmlDocument: a bigger document, an element with
+// more attributes, or a NUL byte anywhere is refused with a clear error.
+inline constexpr size_t kMaxXmlDocumentBytes = 10u << 20;
+inline constexpr size_t kMaxXmlAttributes = 256;
+
 // Parse `text`; `name` (file name or "(stdin)") prefixes syntax errors:
 // "NAME:LINE: message" (ErrorCode::XmlDetail). Never returns null.
 XmlDocUPtr parseXmlDocument(std::string_view text, const std::string &name);

@@ -21,9 +21,7 @@ DefinitionStore::DefinitionStore(std::string directory) : dir_(std::move(directo
 
 std::string DefinitionStore::pathFor(const std::string &name) const
 {
-    // A name becomes a file name: keep it to one harmless component.
-    if (name.empty() || name[0] == '.' || name.find('/') != std::string::npos)
-        raise(ErrorCode::InvalidArg, _("invalid domain name '%s'"), name.c_str());
+    validateDomainName(name);   // a name becomes a file name
     return dir_ + "/" + name + ".xml";
 }
 

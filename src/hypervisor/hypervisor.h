@@ -96,6 +96,20 @@ struct GuestNvdimmView {
 
 enum class LifecycleOp { Start, Destroy };
 
+// The outcome of telling a running guest that its NVDIMMs changed.
+struct NvdimmNotification {
+    bool notified = false;     // the interrupt was raised
+    bool page_created = false; // the FIT page was populated by this call
+};
+
+// NVDIMMs a running domain was built with, as the hypervisor side knows
+// them (on Xen: libxl's stored domain configuration, its iomem ranges and
+// the acpi_firmware blob it names). Empty when nothing is known.
+struct BuiltNvdimms {
+    std::vector<uint8_t> acpi_firmware;   // the blob the guest booted with, if readable
+    std::vector<MemoryMapping> iomem;     // iomem ranges of the configuration
+};
+
 // Limits only libvirt XML carries (<maxMemory slots>), used for domains
 // whose definition has none, e.g. ones `xl` created. Configurable:
 // [hypervisor] default_memory_slots and default_max_memory_kib.
@@ -211,6 +225,18 @@ public:
     // and the caller keeps the XML itself.
     virtual std::optional<std::string> liveDefinition(const std::string &name) = 0;
     virtual bool storeLiveDefinition(const std::string &name, const std::string &xml) = 0;
+    // Notify the guest that its NVDIMMs changed (live attach, docs/live.rst):
+    // write `page` (one 4 KiB FIT page, acpi/fit_page.h; its first 4 bytes
+    // an even generation G) at guest frame `fitGfn`, populating that frame
+    // on first use, as a seqlock: G-1 first, then bytes 4.., then G; then
+    // pulse ISA IRQ `irq` (the guest's Generic Event Device). Throws when
+    // the page cannot be written; `notified` is false when the page was
+    // written but the interrupt could not be raised.
+    virtual NvdimmNotification notifyNvdimmChange(uint32_t domid, uint64_t fitGfn,
+                                                  const std::vector<uint8_t> &page, unsigned irq) = 0;
+
+    // What a running domain was built with (see BuiltNvdimms).
+    virtual BuiltNvdimms builtNvdimms(uint32_t domid) { (void)domid; return {}; }
 };
 
 // Lookup helper shared by the CLI and the live code: a number is an id,

@@ -1,7 +1,12 @@
 #include "libxl/connection.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 #include "pmem/host_backings.h"
 #include "sim/sim_backings.h"
@@ -16,7 +21,63 @@
 
 namespace xlnv::libxl {
 
-Connection::~Connection() = default;
+bool runningInXenDom0()
+{
+    if (auto caps = readFileIfExists("/proc/xen/capabilities"); caps && caps->find("control_d") != std::string::npos)
+        return true;
+    return access("/dev/xen/privcmd", F_OK) == 0;
+}
+
+bool isSimulatorUri(const std::string &uri)
+{
+    return startsWith(uri, "sim://");
+}
+
+DefaultUri chooseDefaultUri(const Config &config, bool simulatorFallback)
+{
+    if (const char *env = std::getenv("LIBXL_NVDIMM_DEFAULT_URI"); env && *env)
+        return {env, false};
+    if (std::string key = config.getString("client", "uri_default", ""); !key.empty())
+        return {key, false};
+    if (runningInXenDom0() || !simulatorFallback)
+        return {"xen:///system", false};
+    return {"sim:///default", true};
+}
+
+namespace {
+
+// $LIBXL_NVDIMM_NO_CREATE: a caller that must leave no trace (bash
+// completion) gets a host that has no state directory yet from a
+// throwaway one, removed again when the connection closes.
+std::string stateDirOrThrowaway(const std::string &dir, std::string &throwaway)
+{
+    const char *noCreate = std::getenv("LIBXL_NVDIMM_NO_CREATE");
+    struct stat st;
+    if (!noCreate || !*noCreate || stat(dir.c_str(), &st) == 0)
+        return dir;
+    std::string tmpl = "/tmp/libxl-nvdimm-peek-XXXXXX";
+    if (!mkdtemp(tmpl.data()))
+        raiseSystem(errno, _("cannot create a temporary directory"));
+    throwaway = tmpl;
+    return throwaway;
+}
+
+} // namespace
+
+Connection::~Connection()
+{
+    if (throwawayStateDir_.empty())
+        return;
+    definitions_ = nullptr;
+    ownDefinitions_.reset();
+    backings_.reset();
+    hostInventory_.reset();
+    simInventory_.reset();
+    hypervisor_.reset();
+    simHost_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(throwawayStateDir_, ec);
+}
 
 std::unique_ptr<Connection> Connection::open(const std::string &uri, const std::string &stateDir,
                                              std::optional<DomainLimitDefaults> wantedLimits)
@@ -29,7 +90,25 @@ std::unique_ptr<Connection> Connection::open(const std::string &uri, const std::
     if (uri == "xen:///system" || uri == "xen:///") {
         conn->uri_ = "xen:///system";
         conn->stateDir_ = resolveStateDir(stateDir);
-        conn->hypervisor_ = std::make_unique<XenctrlHypervisor>(conn->stateDir_, limits);
+        conn->stateDir_ = stateDirOrThrowaway(conn->stateDir_, conn->throwawayStateDir_);
+        struct stat st;
+        const bool existed = stat(conn->stateDir_.c_str(), &st) == 0;
+        try {
+            checkStateDir(conn->stateDir_);
+            conn->hypervisor_ = std::make_unique<XenctrlHypervisor>(conn->stateDir_, limits);
+        } catch (const Error &e) {
+            // Leave nothing behind, and say why when this is no dom0.
+            if (!existed) {
+                rmdir((conn->stateDir_ + "/definitions").c_str());
+                rmdir(conn->stateDir_.c_str());
+            }
+            if (e.code() == ErrorCode::NoConnect && access("/dev/xen/privcmd", F_OK) < 0)
+                raise(ErrorCode::NoConnect,
+                      _("%s (/dev/xen/privcmd is missing: is this a Xen dom0 with the xen-privcmd driver "
+                        "loaded? without Xen, use the simulated host: -c sim:///default)"),
+                      e.detail().c_str());
+            throw;
+        }
         conn->ownDefinitions_ = std::make_unique<DefinitionStore>(conn->stateDir_ + "/definitions");
         conn->definitions_ = conn->ownDefinitions_.get();
         return conn;
@@ -54,7 +133,9 @@ std::unique_ptr<Connection> Connection::open(const std::string &uri, const std::
                   _("unexpected simulated host URI path '%s', try sim:///default or sim:///ABSOLUTE/PATH.xml"),
                   path.c_str());
         }
-        conn->stateDir_ = resolveStateDir(stateDir);
+        conn->stateDir_ = resolveStateDir(stateDir, true);
+        conn->stateDir_ = stateDirOrThrowaway(conn->stateDir_, conn->throwawayStateDir_);
+        checkStateDir(conn->stateDir_);
         conn->simHost_ = std::make_shared<SimHost>(conn->uri_, std::move(description),
                                                    conn->stateDir_, limits);
         auto hv = std::make_unique<SimHypervisor>(conn->simHost_);

@@ -18,6 +18,21 @@
 
 namespace xlnv::libxl {
 
+// The connection used when none is named, chosen like virsh's default:
+// $LIBXL_NVDIMM_DEFAULT_URI, then [client] uri_default of the
+// configuration, then the hypervisor this machine runs: xen:///system in
+// a Xen dom0. Elsewhere, with `simulatorFallback`, the simulated host
+// sim:///default (fallback set, so the caller can say so); without it,
+// xen:///system (whose failure then explains itself).
+struct DefaultUri {
+    std::string uri;
+    bool fallback = false;
+};
+DefaultUri chooseDefaultUri(const Config &config, bool simulatorFallback);
+// /proc/xen/capabilities names control_d, or /dev/xen/privcmd exists.
+bool runningInXenDom0();
+bool isSimulatorUri(const std::string &uri);
+
 class HostBackings;
 class SimHost;
 class SimHypervisor;
@@ -29,6 +44,12 @@ public:
     // The configuration file is read once, here (like libvirt's
     // libxlDriverConfig); limits default to its [hypervisor] keys.
     // NoConnect for an unknown URI or an unreachable hypervisor.
+    // stateDir empty: $LIBXL_NVDIMM_STATE_DIR, else defaultStateDir() of
+    // the kind of host (a simulated host never uses the production state
+    // directory). NoConnect for an unknown URI or an unreachable
+    // hypervisor; nothing is created then. With $LIBXL_NVDIMM_NO_CREATE
+    // set (bash completion), a missing state directory is not created: the
+    // connection works on a throwaway one it removes when closed.
     static std::unique_ptr<Connection> open(const std::string &uri, const std::string &stateDir,
                                             std::optional<DomainLimitDefaults> limits = std::nullopt);
     ~Connection();
@@ -56,6 +77,7 @@ private:
     std::string uri_;
     std::string stateDir_;
     Config config_;
+    std::string throwawayStateDir_;
     std::shared_ptr<SimHost> simHost_;
     std::unique_ptr<Hypervisor> hypervisor_;
     SimHypervisor *simHypervisor_ = nullptr;

@@ -40,6 +40,8 @@ std::optional<DeviceEvent> parseLine(const std::string &line)
         e.domain = j.at("domain").get<std::string>();
         e.uuid = j.value("uuid", std::string());
         e.alias = j.at("alias").get<std::string>();
+        if (j.contains("guest_notified"))
+            e.guest_notified = j.at("guest_notified").get<bool>();
         return e;
     } catch (const nlohmann::json::exception &) {
         return std::nullopt;
@@ -138,6 +140,8 @@ void EventLog::append(DeviceEvent &event)
                         {"event", deviceEventName(event.kind)},
                         {"domain", event.domain}, {"uuid", event.uuid},
                         {"alias", event.alias}};
+    if (event.guest_notified)
+        j["guest_notified"] = *event.guest_notified;
     const std::string line = prefix + j.dump() + "\n";
     size_t done = 0;
     while (done < line.size()) {

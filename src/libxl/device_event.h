@@ -1,11 +1,12 @@
 // DEVICE_ADDED / DEVICE_REMOVED events and the append-only file that
 // carries them between processes (<state dir>/events.log, one JSON object
-// a line: {"seq","time","event","domain","uuid","alias"}). Writers append
+// a line: {"seq","time","event","domain","uuid","alias"[,"guest_notified"]}). Writers append
 // under an flock so lines never interleave; readers follow the file from
 // an offset (`event --loop`).
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct DeviceEvent {
     std::string domain;
     std::string uuid;
     std::string alias;
+    // device-added by a live attach: whether the running guest's OS was
+    // notified (FIT page + hotplug interrupt); unset for other events.
+    std::optional<bool> guest_notified;
 };
 
 // virsh's line: "event 'device-added' for domain 'demo': nvdimm0".

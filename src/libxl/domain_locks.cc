@@ -9,20 +9,28 @@
 #include "util/state_dir.h"
 #include "util/error.h"
 #include "util/i18n.h"
+#include "util/fd.h"
+#include "util/safe_open.h"
 #include "util/strutil.h"
 
 namespace xlnv::libxl {
 
 DomainLock::DomainLock(const std::string &stateDir, const std::string &domain)
 {
+    validateDomainName(domain);
     makeDirectories(stateDir + "/locks");
-    lock_ = FileLock::acquire(stateDir + "/locks/domain-" + domain + ".lock", O_RDWR | O_CREAT, 0, 0);
+    lock_ = FileLock::acquire(stateDir + "/locks/domain-" + domain + ".lock", O_RDWR | O_CREAT | O_NOFOLLOW, 0, 0);
 }
 
 BackingLock::BackingLock(const std::string &stateDir, const std::string &path)
+    : BackingLock(stateDir, UniqueFd(openNoLinks(AT_FDCWD, path, O_PATH, 0, false)).get(), path)
+{
+}
+
+BackingLock::BackingLock(const std::string &stateDir, int fd, const std::string &path)
 {
     struct stat st;
-    if (stat(path.c_str(), &st) < 0)
+    if (fd < 0 || fstat(fd, &st) < 0)
         raiseSystem(errno, _("cannot examine NVDIMM backing '%s'"), path.c_str());
     // Devices by their device number, files by filesystem and inode.
     const std::string key = S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)
@@ -30,7 +38,7 @@ BackingLock::BackingLock(const std::string &stateDir, const std::string &path)
         : strprintf("%u:%u-%llu", major(st.st_dev), minor(st.st_dev),
                     static_cast<unsigned long long>(st.st_ino));
     makeDirectories(stateDir + "/locks");
-    lock_ = FileLock::acquire(stateDir + "/locks/backing-" + key + ".lock", O_RDWR | O_CREAT, 0, 0);
+    lock_ = FileLock::acquire(stateDir + "/locks/backing-" + key + ".lock", O_RDWR | O_CREAT | O_NOFOLLOW, 0, 0);
 }
 
 } // namespace xlnv::libxl

@@ -24,6 +24,8 @@ public:
     // Locks the backing open at `path`; throws SystemError naming it when
     // it cannot be examined.
     BackingLock(const std::string &stateDir, const std::string &path);
+    // The backing open as `fd` (any descriptor, O_PATH will do).
+    BackingLock(const std::string &stateDir, int fd, const std::string &path);
 
 private:
     FileLock lock_;

@@ -10,6 +10,7 @@
 #include "util/state_dir.h"
 #include "util/error.h"
 #include "util/i18n.h"
+#include "util/strutil.h"
 
 namespace xlnv::libxl {
 
@@ -57,6 +58,8 @@ GuestLayout DomainStatus::guestLayout() const
     layout.kind = kind;
     layout.window_base = window_base;
     layout.has_vnuma = has_vnuma;
+    layout.memory_slots = memory_slots;
+    layout.hotplug_irq = hotplug_irq;
     for (const auto &d : devices) {
         if (d.in_guest)
             layout.devices.push_back(d.toPlaced());
@@ -82,6 +85,17 @@ nlohmann::json domainStatusToJson(const DomainStatus &s)
     j["acpi_firmware"] = s.acpi_firmware;
     if (!s.xml.empty())
         j["xml"] = s.xml;
+    j["memory_slots"] = s.memory_slots;
+    j["hotplug_irq"] = s.hotplug_irq;
+    j["fit_page"] = s.fit_page;
+    if (s.fit_known) {
+        j["fit"] = bytesToHex(s.fit);
+        j["fit_generation"] = s.fit_generation;
+    }
+    j["occupied"] = nlohmann::json::array();
+    for (const auto &o : s.occupied)
+        j["occupied"].push_back({{"slot", o.slot}, {"base", o.base}, {"size", o.size},
+                                 {"mfn", o.mfn}, {"nr", o.nr}});
     j["devices"] = nlohmann::json::array();
     for (const auto &d : s.devices) {
         nlohmann::json dj = {{"alias", d.alias},     {"slot", d.slot},
@@ -91,9 +105,13 @@ nlohmann::json domainStatusToJson(const DomainStatus &s)
                              {"steps", {{"labeled", d.labeled}, {"pinned", d.pinned},
                                         {"granted", d.granted}, {"mapped", d.mapped},
                                         {"in_guest", d.in_guest}}},
-                             {"created_file", d.created_file}};
+                             {"created_file", d.created_file},
+                             {"notified", d.notified}};
         if (d.node)
             dj["node"] = *d.node;
+        if (d.inode.known())
+            dj["inode"] = {{"dev", d.inode.dev}, {"ino", d.inode.ino},
+                           {"handle_type", d.inode.handle_type}, {"handle", d.inode.handle}};
         dj["ranges"] = nlohmann::json::array();
         for (const auto &r : d.ranges)
             dj["ranges"].push_back({{"mfn", r.mfn}, {"nr", r.nr}, {"gfn", r.gfn}, {"superpage", r.superpage}});
@@ -125,6 +143,19 @@ DomainStatus domainStatusFromJson(const nlohmann::json &j, const std::string &or
         s.has_vnuma = j.value("has_vnuma", false);
         s.acpi_firmware = j.value("acpi_firmware", std::string());
         s.xml = j.value("xml", std::string());
+        s.memory_slots = j.value("memory_slots", 0u);
+        s.hotplug_irq = j.value("hotplug_irq", 13u);
+        s.fit_page = j.value("fit_page", 0ULL);
+        if (j.contains("fit")) {
+            if (!hexToBytes(j.at("fit").get<std::string>(), s.fit))
+                throw nlohmann::json::other_error::create(501, "fit is not lower-case hex", nullptr);
+            s.fit_known = true;
+            s.fit_generation = j.value("fit_generation", 0u);
+        }
+        if (j.contains("occupied"))
+            for (const auto &o : j.at("occupied"))
+                s.occupied.push_back({o.at("slot").get<unsigned>(), o.at("base").get<uint64_t>(),
+                                      o.at("size").get<uint64_t>(), o.value("mfn", 0ULL), o.value("nr", 0ULL)});
         for (const auto &dj : j.at("devices")) {
             DeviceStatus d;
             d.alias = dj.at("alias").get<std::string>();
@@ -136,12 +167,20 @@ DomainStatus domainStatusFromJson(const nlohmann::json &j, const std::string &or
             d.host_object = dj.value("host_object", d.path);
             if (dj.contains("node"))
                 d.node = dj.at("node").get<unsigned>();
+            if (dj.contains("inode")) {
+                const auto &ij = dj.at("inode");
+                d.inode.dev = ij.value("dev", 0ULL);
+                d.inode.ino = ij.value("ino", 0ULL);
+                d.inode.handle_type = ij.value("handle_type", 0);
+                d.inode.handle = ij.value("handle", std::string());
+            }
             const auto &st = dj.at("steps");
             d.labeled = st.value("labeled", false);
             d.pinned = st.value("pinned", false);
             d.granted = st.value("granted", false);
             d.mapped = st.value("mapped", false);
             d.in_guest = st.value("in_guest", false);
+            d.notified = dj.value("notified", false);
             d.created_file = dj.value("created_file", false);
             for (const auto &r : dj.at("ranges"))
                 d.ranges.push_back({r.at("mfn").get<uint64_t>(), r.at("nr").get<uint64_t>(),
@@ -169,12 +208,18 @@ StatusStore::StatusStore(std::string stateDir) : dir_(std::move(stateDir) + "/do
 
 std::string StatusStore::domainDir(const std::string &name) const
 {
+    validateDomainName(name);   // before it becomes a path
     return dir_ + "/" + name;
 }
 
 std::string StatusStore::acpiPath(const std::string &name) const
 {
     return domainDir(name) + "/nvdimm-acpi.bin";
+}
+
+std::string StatusStore::combinedAcpiPath(const std::string &name) const
+{
+    return domainDir(name) + "/acpi-firmware.bin";
 }
 
 std::optional<DomainStatus> StatusStore::load(const std::string &name) const
@@ -198,6 +243,7 @@ void StatusStore::save(const DomainStatus &status) const
 void StatusStore::remove(const std::string &name) const
 {
     unlink(acpiPath(name).c_str());
+    unlink(combinedAcpiPath(name).c_str());
     unlink((domainDir(name) + "/status.json").c_str());
     rmdir(domainDir(name).c_str());
 }

@@ -16,6 +16,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "libxl/guest_layout.h"
+#include "util/safe_open.h"
 
 namespace xlnv::libxl {
 
@@ -28,6 +29,7 @@ struct DeviceStatus {
     bool readonly = false;
     std::string path;                  // <source><path>
     std::string host_object;           // what is pinned and labeled
+    FileIdentity inode;                // that object's inode: restore and unpin find it by this
     std::vector<IomemRange> ranges;
     // Step intents (set before the step runs).
     bool labeled = false;
@@ -37,6 +39,10 @@ struct DeviceStatus {
     bool in_guest = false;             // in the guest's NFIT data / live XML
     // The attach created the backing file (removed again on rollback).
     bool created_file = false;
+    // Live attach: the running guest's OS was told through the FIT page
+    // and its hotplug interrupt (docs/live.rst); false when the guest has
+    // no hotplug tables or the notification failed.
+    bool notified = false;
     bool operator==(const DeviceStatus &) const = default;
 
     // A device as the layout placed it (slot, base, size, node, readonly,
@@ -69,6 +75,18 @@ struct DomainStatus {
     std::string xml;                   // live XML kept here when the hypervisor keeps none
     std::vector<DeviceStatus> devices; // in slot order
     std::optional<PendingOperation> pending;
+    // Hotplug (acpi/fit_page.h): <maxMemory slots> and the GED's IRQ the
+    // guest booted with; the FIT it was last given (starts as the boot
+    // FIT, only ever grows while it runs) and that page's generation.
+    unsigned memory_slots = 0;
+    unsigned hotplug_irq = 13;
+    uint64_t fit_page = 0;             // guest physical address; 0: no hotplug tables
+    std::vector<uint8_t> fit;
+    bool fit_known = false;            // `fit` holds the guest's FIT (may be empty)
+    uint32_t fit_generation = 0;
+    // NVDIMMs the domain was built with that no device here describes
+    // (learned from the hypervisor, e.g. an xl-created domain).
+    std::vector<OccupiedNvdimm> occupied;
 
     DeviceStatus *find(const std::string &alias);
     // The layout the guest sees: the devices it was told about.
@@ -78,12 +96,15 @@ struct DomainStatus {
 nlohmann::json domainStatusToJson(const DomainStatus &status);
 DomainStatus domainStatusFromJson(const nlohmann::json &j, const std::string &origin);
 
-// domains/NAME/{status.json,nvdimm-acpi.bin} under a state directory.
+// domains/NAME/{status.json,nvdimm-acpi.bin,acpi-firmware.bin} under a state directory.
 class StatusStore {
 public:
     explicit StatusStore(std::string stateDir);
     std::string domainDir(const std::string &name) const;
     std::string acpiPath(const std::string &name) const;
+    // The caller's own acpi_firmware (libvirt's SLIC table) followed by
+    // our blob, when the caller already had one.
+    std::string combinedAcpiPath(const std::string &name) const;
     std::optional<DomainStatus> load(const std::string &name) const;
     void save(const DomainStatus &status) const;
     // Removes status and blob (and the directory when empty).

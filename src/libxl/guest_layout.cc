@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "util/config.h"
 #include "util/error.h"
 #include "util/i18n.h"
 #include "util/log.h"
@@ -32,7 +33,8 @@ GuestKind guestKind(const conf::DomainXml &dom)
 
 // Slots: honour given ones, refuse duplicates and slots beyond maxMemory,
 // give the rest the first free slot.
-void assignSlots(const conf::DomainXml &dom, std::vector<PlacedNvdimm> &devs)
+void assignSlots(const conf::DomainXml &dom, std::vector<PlacedNvdimm> &devs,
+                 const std::vector<OccupiedNvdimm> &occupied)
 {
     const unsigned slots = dom.maxMemorySlots();
     if (slots == 0)
@@ -43,6 +45,9 @@ void assignSlots(const conf::DomainXml &dom, std::vector<PlacedNvdimm> &devs)
               _("domain '%s' has %zu NVDIMM devices but <maxMemory> has only %u slots"),
               dom.name().c_str(), devs.size(), slots);
     std::map<unsigned, std::string> used;
+    for (const auto &o : occupied)
+        if (o.slot != OccupiedNvdimm::kNoSlot)
+            used[o.slot] = strprintf(_("the NVDIMM the guest has in slot %u"), o.slot);
     const auto &defs = dom.nvdimms();
     for (auto &d : devs) {
         const auto &addr = defs[d.index].address;
@@ -196,16 +201,28 @@ unsigned guestPhysAddrBits(Hypervisor &hv, const conf::DomainXml &dom)
     }
 }
 
-GuestLayout planGuestLayout(conf::DomainXml &dom, BackingResolver &resolver,
-                            const LayoutOptions &options)
+namespace {
+
+// Without a resolver: the placement only (every check that needs no host).
+GuestLayout planLayout(conf::DomainXml &dom, BackingResolver *resolverOrNull, const LayoutOptions &options)
 {
     GuestLayout layout;
     const auto &defs = dom.nvdimms();
-    if (defs.empty())
+    layout.hotplug_irq = options.hotplug_irq;
+    if (defs.empty()) {
+        // No NVDIMM yet: an HVM guest with slots still gets the hotplug
+        // tables, so the first one can be attached while it runs.
+        if (dom.osType() == "hvm" && dom.maxMemorySlots() > 0) {
+            layout.memory_slots = dom.maxMemorySlots();
+            layout.has_vnuma = !dom.numaCells().empty();
+            layout.window_base = options.window_base.value_or(nvdimmWindowBase(dom));
+        }
         return layout;
+    }
     layout.kind = guestKind(dom);
     layout.has_vnuma = !dom.numaCells().empty();
     layout.window_base = options.window_base.value_or(nvdimmWindowBase(dom));
+    layout.memory_slots = dom.maxMemorySlots();
 
     std::vector<PlacedNvdimm> devs;
     for (size_t i = 0; i < defs.size(); i++) {
@@ -227,10 +244,28 @@ GuestLayout planGuestLayout(conf::DomainXml &dom, BackingResolver &resolver,
         d.size = nvdimmGuestSize(defs[i]);
         devs.push_back(std::move(d));
     }
-    assignSlots(dom, devs);
+    assignSlots(dom, devs, options.occupied);
+
+    // What the guest has beyond the XML stays where it is.
+    std::vector<PlacedNvdimm> held;
+    for (const auto &o : options.occupied) {
+        PlacedNvdimm h;
+        h.name = o.slot == OccupiedNvdimm::kNoSlot
+                     ? strprintf(_("the NVDIMM the guest has at 0x%llx"), (ull)o.base)
+                     : strprintf(_("the NVDIMM the guest has in slot %u"), o.slot);
+        h.slot = o.slot;
+        h.base = o.base;
+        h.size = o.size;
+        held.push_back(h);
+    }
+    auto addHeld = [&held](std::vector<Interval> &to) {
+        for (auto &h : held)
+            to.push_back({h.base, h.base + h.size, &h});
+    };
 
     // Explicit bases first: aligned, inside the window, no overlaps.
     std::vector<Interval> taken;
+    addHeld(taken);
     auto overlapCheck = [&](const PlacedNvdimm &d) {
         for (const auto &t : taken)
             if (d.base < t.end && t.start < d.base + d.size)
@@ -265,6 +300,7 @@ GuestLayout planGuestLayout(conf::DomainXml &dom, BackingResolver &resolver,
               [](const PlacedNvdimm &a, const PlacedNvdimm &b) { return a.slot < b.slot; });
     // `taken` points into devs; rebuild it after the sort.
     taken.clear();
+    addHeld(taken);
     for (auto &d : devs)
         if (d.base)
             taken.push_back({d.base, d.base + d.size, &d});
@@ -296,8 +332,16 @@ GuestLayout planGuestLayout(conf::DomainXml &dom, BackingResolver &resolver,
                                options.phys_addr_bits);
     }
 
+    if (!resolverOrNull)
+        return layout;
+    BackingResolver &resolver = *resolverOrNull;
+
     // Backings -> iomem ranges.
     std::vector<Interval> host_taken;
+    for (size_t i = 0; i < held.size(); i++)
+        if (options.occupied[i].nr)
+            host_taken.push_back({options.occupied[i].mfn * kLayoutPage,
+                                  (options.occupied[i].mfn + options.occupied[i].nr) * kLayoutPage, &held[i]});
     bool warned_4k = false;
     for (auto &d : devs) {
         d.backing = resolver.resolve(defs[d.index]);
@@ -340,6 +384,28 @@ GuestLayout planGuestLayout(conf::DomainXml &dom, BackingResolver &resolver,
         dom.setNvdimmAddress(d.index, conf::DimmAddress{true, d.slot, d.base});
     layout.devices = std::move(devs);
     return layout;
+}
+
+} // namespace
+
+GuestLayout planGuestLayout(conf::DomainXml &dom, BackingResolver &resolver,
+                            const LayoutOptions &options)
+{
+    return planLayout(dom, &resolver, options);
+}
+
+void checkGuestPlacement(conf::DomainXml &dom)
+{
+    planLayout(dom, nullptr, {});
+}
+
+unsigned nvdimmHotplugIrq(const Config &config)
+{
+    const uint64_t irq = config.getUInt("guest", "nvdimm_hotplug_irq", 13);
+    if (irq == 0 || irq == 2 || irq > 15)
+        raise(ErrorCode::ConfigUnsupported,
+              _("[guest] nvdimm_hotplug_irq must be an ISA IRQ (1, 3-15), not %llu"), (ull)irq);
+    return static_cast<unsigned>(irq);
 }
 
 } // namespace xlnv::libxl

@@ -63,12 +63,30 @@ struct PlacedNvdimm {
     std::vector<IomemRange> ranges;   // cover [base, base + size)
 };
 
+// A device the guest already has that this layout must not collide with:
+// one the domain was built with that no record of ours describes (e.g. a
+// domain `xl` created from domxml-to-native output).
+struct OccupiedNvdimm {
+    static constexpr unsigned kNoSlot = ~0u;
+    unsigned slot = kNoSlot;       // kNoSlot: only its ranges are known
+    uint64_t base = 0;             // guest bytes [base, base + size)
+    uint64_t size = 0;
+    uint64_t mfn = 0;              // host frames [mfn, mfn + nr), nr 0: unknown
+    uint64_t nr = 0;
+};
+
 struct GuestLayout {
     GuestKind kind = GuestKind::Hvm;
     uint64_t window_base = 0;
     bool has_vnuma = false;
+    // <maxMemory slots>: an HVM guest with slots may get NVDIMMs while it
+    // runs, so it gets the hotplug SSDT (_FIT, GED, NVxx per slot) even
+    // with no NVDIMM at boot. 0: no hotplug tables.
+    unsigned memory_slots = 0;
+    unsigned hotplug_irq = 13;           // acpi::kDefaultHotplugIrq
     std::vector<PlacedNvdimm> devices;   // in slot order
-    bool acpiTables() const { return kind == GuestKind::Hvm && !devices.empty(); }
+    bool hotplug() const { return kind == GuestKind::Hvm && memory_slots > 0; }
+    bool acpiTables() const { return kind == GuestKind::Hvm && (!devices.empty() || memory_slots > 0); }
 };
 
 struct LayoutOptions {
@@ -82,7 +100,18 @@ struct LayoutOptions {
     // every device must end at or below 1 << bits, checked before any
     // backing is resolved or provisioned. 0: unknown, not checked.
     unsigned phys_addr_bits = 0;
+    // The ISA IRQ of the guest's NVDIMM Generic Event Device ([guest]
+    // nvdimm_hotplug_irq, nvdimmHotplugIrq()).
+    unsigned hotplug_irq = 13;
+    // Devices the guest has that the XML does not show: their slots and
+    // guest ranges are not handed out again, and an explicit slot or base
+    // on them is refused.
+    std::vector<OccupiedNvdimm> occupied;
 };
+
+// [guest] nvdimm_hotplug_irq (default 13): an ISA IRQ nothing else in a
+// Xen HVM guest uses. Throws ConfigUnsupported for 0, 2 or above 15.
+unsigned nvdimmHotplugIrq(const Config &config);
 
 // The window base for this domain (formula above).
 uint64_t nvdimmWindowBase(const conf::DomainXml &dom);
@@ -102,5 +131,10 @@ unsigned guestPhysAddrBits(Hypervisor &hv, const conf::DomainXml &dom);
 // (ConfigUnsupported / XmlError / OperationInvalid) naming the device.
 GuestLayout planGuestLayout(conf::DomainXml &dom, BackingResolver &resolver,
                             const LayoutOptions &options = {});
+
+// The part of planGuestLayout that needs no host: slots, explicit bases
+// (2 MiB aligned, inside the window, no overlaps), the address limit.
+// `dom` is left as it was.
+void checkGuestPlacement(conf::DomainXml &dom);
 
 } // namespace xlnv::libxl

@@ -17,6 +17,7 @@ extern "C" {
 #include "acpi/firmware.h"
 #include "acpi/table_upgrade.h"
 #include "util/error.h"
+#include "util/state_dir.h"
 #include "util/i18n.h"
 #include "util/strutil.h"
 
@@ -130,6 +131,26 @@ void parseCpuset(const std::string &text, unsigned max, libxl_bitmap &bm, unsign
     }
 }
 
+// Every NUMA cell's cpus name vCPUs the domain has.
+void checkNumaCpus(const conf::DomainXml &dom)
+{
+    const unsigned vcpus = dom.vcpus();
+    for (const auto &cell : dom.numaCells()) {
+        if (cell.cpus.empty())
+            continue;
+        libxl_bitmap bm;
+        libxl_bitmap_init(&bm);
+        try {
+            allocBitmap(bm, vcpus);
+            parseCpuset(cell.cpus, vcpus, bm, cell.id);
+        } catch (...) {
+            libxl_bitmap_dispose(&bm);
+            throw;
+        }
+        libxl_bitmap_dispose(&bm);
+    }
+}
+
 std::string bitmapRanges(const libxl_bitmap &bm)
 {
     std::string out;
@@ -154,18 +175,6 @@ uint64_t nvdimmTotalKiB(const conf::DomainXml &dom)
     for (const auto &d : dom.nvdimms())
         sum += d.size_kib;
     return sum;
-}
-
-void mkdirs(const std::string &dir)
-{
-    std::string partial;
-    for (const std::string &seg : split(dir, '/')) {
-        partial += seg.empty() && partial.empty() ? "" : "/" + seg;
-        if (seg.empty())
-            continue;
-        if (::mkdir(partial.c_str(), 0755) < 0 && errno != EEXIST)
-            raiseSystem(errno, _("Failed to create directory '%s'"), partial.c_str());
-    }
 }
 
 } // namespace
@@ -310,6 +319,13 @@ void fillNvdimmConfig(libxl_domain_config &cfg, const GuestLayout &layout,
     size_t count = 0;
     for (const auto &d : layout.devices)
         count += d.ranges.size();
+    // acpi_firmware also without devices: the hotplug SSDT (libxl_config.h).
+    if (layout.acpiTables()) {
+        if (b.type != LIBXL_DOMAIN_TYPE_HVM)
+            raise(ErrorCode::Internal, _("acpi_firmware needs an HVM build info"));
+        free(b.u.hvm.acpi_firmware);
+        b.u.hvm.acpi_firmware = dupString(acpi_firmware_path);
+    }
     if (count == 0)
         return;
     const size_t total = static_cast<size_t>(b.num_iomem) + count;
@@ -327,13 +343,6 @@ void fillNvdimmConfig(libxl_domain_config &cfg, const GuestLayout &layout,
             i++;
         }
     b.num_iomem = static_cast<int>(total);
-
-    if (layout.acpiTables()) {
-        if (b.type != LIBXL_DOMAIN_TYPE_HVM)
-            raise(ErrorCode::Internal, _("acpi_firmware needs an HVM build info"));
-        free(b.u.hvm.acpi_firmware);
-        b.u.hvm.acpi_firmware = dupString(acpi_firmware_path);
-    }
 }
 
 namespace {
@@ -361,7 +370,7 @@ void writeOrRemove(const std::string &dir, const char *name, const acpi::Bytes &
 {
     const std::string path = dir + "/" + name;
     if (!bytes.empty()) {
-        mkdirs(dir);
+        makeDirectories(dir);
         acpi::writeAcpiFirmware(path, bytes);
     } else if (unlink(path.c_str()) < 0 && errno != ENOENT) {
         raiseSystem(errno, _("cannot remove '%s'"), path.c_str());
@@ -370,11 +379,27 @@ void writeOrRemove(const std::string &dir, const char *name, const acpi::Bytes &
 
 } // namespace
 
+std::optional<acpi::NvdimmHotplug> layoutHotplug(const GuestLayout &layout)
+{
+    if (!layout.hotplug())
+        return std::nullopt;
+    acpi::NvdimmHotplug hp;
+    hp.fit_page = acpi::fitPageAddress(layout.window_base);
+    hp.irq = layout.hotplug_irq;
+    hp.slots = layout.memory_slots;
+    return hp;
+}
+
 acpi::Bytes buildLayoutFirmware(const GuestLayout &layout)
 {
     if (!layout.acpiTables())
         return {};
-    return acpi::buildAcpiFirmware(nfitDevices(layout));
+    return acpi::buildAcpiFirmware(nfitDevices(layout), layoutHotplug(layout));
+}
+
+acpi::Bytes buildLayoutFit(const GuestLayout &layout)
+{
+    return acpi::buildFit(nfitDevices(layout));
 }
 
 acpi::Bytes buildLayoutTableUpgrade(const GuestLayout &layout)
@@ -449,6 +474,27 @@ std::string formatXlConfig(const libxl_domain_config &cfg)
     if (c.type == LIBXL_DOMAIN_TYPE_HVM && b.u.hvm.acpi_firmware)
         line("acpi_firmware", quoted(b.u.hvm.acpi_firmware));
     return out;
+}
+
+void validateWithoutHost(const conf::DomainXml &dom)
+{
+    if (dom.name().empty())
+        raise(ErrorCode::XmlError, "%s", _("missing name information in <domain>"));
+    conf::validateDomain(dom);
+    conf::validateXenRules(dom, conf::kXenRulesNoPvhWarning);
+    checkNumaCpus(dom);
+    // One backing, one NVDIMM: start could pin it only once.
+    const auto &devs = dom.nvdimms();
+    auto label = [&](size_t i) {
+        return devs[i].alias.empty() ? strprintf(_("#%zu"), i + 1) : devs[i].alias;
+    };
+    for (size_t i = 0; i < devs.size(); i++)
+        for (size_t j = 0; j < i; j++)
+            if (!devs[i].path.empty() && devs[i].path == devs[j].path)
+                raise(ErrorCode::ConfigUnsupported, _("NVDIMM '%s' uses the backing '%s' of NVDIMM '%s'"),
+                      label(i).c_str(), devs[i].path.c_str(), label(j).c_str());
+    conf::DomainXml scratch = dom.clone();
+    checkGuestPlacement(scratch);
 }
 
 DomainConfig buildNativeConfig(conf::DomainXml &dom, BackingResolver &resolver,

@@ -8,9 +8,11 @@ extern "C" {
 #include <libxl.h>
 }
 
+#include <optional>
 #include <string>
 
 #include "acpi/aml.h"
+#include "acpi/ssdt.h"
 #include "conf/domain_conf.h"
 #include "libxl/guest_layout.h"
 
@@ -51,7 +53,18 @@ void fillNvdimmConfig(libxl_domain_config &cfg, const GuestLayout &layout,
 
 // The acpi_firmware blob (NFIT + SSDT) for a layout; empty when the
 // layout needs no tables (no devices, or PVH).
+// For a layout whose guest may get NVDIMMs while it runs (HVM with
+// <maxMemory slots>), the SSDT has _FIT, the GED and an NVxx per slot;
+// with no device at boot the blob is that SSDT alone.
 acpi::Bytes buildLayoutFirmware(const GuestLayout &layout);
+
+// The hotplug parameters of a layout (FIT page address, IRQ, slots), or
+// nullopt when its guest gets no hotplug tables.
+std::optional<acpi::NvdimmHotplug> layoutHotplug(const GuestLayout &layout);
+
+// The FIT (NFIT structures, no header) of a layout's devices, in the
+// layout's order.
+acpi::Bytes buildLayoutFit(const GuestLayout &layout);
 
 // For a PVH layout with devices: the same tables as a cpio for the guest
 // kernel's ACPI table upgrade (acpi/table_upgrade.h); empty otherwise.
@@ -71,6 +84,11 @@ struct NativeOptions {
 // domain_state_dir (created if missing): "nvdimm-acpi.bin" for an HVM
 // guest, "nvdimm-acpi-upgrade.cpio" for a PVH guest. Nothing is written
 // when any step fails.
+// Every check start makes that needs no host (validate, define): the
+// libvirt and Xen rules, a <name>, NUMA cells naming only existing vCPUs,
+// the NVDIMM placement (checkGuestPlacement).
+void validateWithoutHost(const conf::DomainXml &dom);
+
 DomainConfig buildNativeConfig(conf::DomainXml &dom, BackingResolver &resolver,
                                const NativeOptions &options);
 

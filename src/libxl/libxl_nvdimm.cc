@@ -15,11 +15,15 @@
 #include "conf/domain_conf.h"
 #include "conf/nvdimm_conf.h"
 #include "libxl/connection.h"
+#include "libxl/domain_status.h"
+#include "libxl/guest_layout.h"
+#include "pmem/host_backings.h"
 #include "libxl/libxl_config.h"
 #include "libxl/nvdimm_driver.h"
 #include "util/config.h"
 #include "util/error.h"
 #include "util/i18n.h"
+#include "util/state_dir.h"
 
 using xlnv::ErrorCode;
 
@@ -56,6 +60,7 @@ struct LastError {
     int code = LIBXL_NVDIMM_ERR_OK;
     int errnum = 0;
     std::string message;
+    std::string detail;   // message without libvirt's per-code prefix
 };
 
 thread_local LastError lastError;
@@ -65,12 +70,14 @@ void resetError()
     lastError.code = LIBXL_NVDIMM_ERR_OK;
     lastError.errnum = 0;
     lastError.message.clear();
+    lastError.detail.clear();
 }
 
-void setError(int code, std::string message, int errnum = 0)
+void setError(int code, std::string message, int errnum = 0, std::string detail = {})
 {
     lastError.code = code;
     lastError.errnum = errnum;
+    lastError.detail = detail.empty() ? message : std::move(detail);
     lastError.message = std::move(message);
 }
 
@@ -83,7 +90,7 @@ T guarded(T failed, F &&body) noexcept
         xlnv::i18nInit();
         return body();
     } catch (const xlnv::Error &e) {
-        setError(xlnv::errorCodeNumber(e.code()), e.message(), e.errnum());
+        setError(xlnv::errorCodeNumber(e.code()), e.message(), e.errnum(), e.detail());
     } catch (const std::bad_alloc &) {
         setError(LIBXL_NVDIMM_ERR_SYSTEM, strerror(ENOMEM), ENOMEM);
     } catch (const std::exception &e) {
@@ -152,6 +159,26 @@ libxl_nvdimm_conn &connOf(libxl_nvdimm_conn *conn)
     return *require(conn, "conn");
 }
 
+// What prepare would assign, without provisioning, pinning, labelling or
+// writing anything (domxml-to-native): the backings must exist, and the
+// ACPI blob is named where a start would write it.
+xlnv::libxl::PreparedDomain planOnly(libxl_nvdimm_conn &c, const char *domainXml)
+{
+    auto dom = xlnv::conf::DomainXml::parseString(domainXml, 0);
+    xlnv::conf::validateDomain(dom);
+    xlnv::conf::validateXenRules(dom);
+    xlnv::libxl::LayoutOptions lo;
+    lo.phys_addr_bits = xlnv::libxl::guestPhysAddrBits(c.connection->hypervisor(), dom);
+    xlnv::libxl::PreparedDomain out;
+    out.layout = xlnv::libxl::planGuestLayout(dom, c.connection->backingResolver(), lo);
+    out.name = dom.name();
+    out.xml = dom.format();
+    if (!xlnv::libxl::buildLayoutFirmware(out.layout).empty())
+        out.acpi_firmware_path =
+            xlnv::libxl::StatusStore(c.connection->stateDir()).acpiPath(out.name);
+    return out;
+}
+
 } // namespace
 
 extern "C" {
@@ -164,6 +191,11 @@ int libxl_nvdimm_last_error_code(void)
 const char *libxl_nvdimm_last_error_message(void)
 {
     return lastError.message.c_str();
+}
+
+const char *libxl_nvdimm_last_error_detail(void)
+{
+    return lastError.detail.c_str();
 }
 
 int libxl_nvdimm_last_error_errno(void)
@@ -189,13 +221,11 @@ const char *libxl_nvdimm_version(void)
 libxl_nvdimm_conn *libxl_nvdimm_open(const char *uri, const char *state_dir)
 {
     return guarded<libxl_nvdimm_conn *>(nullptr, [&]() -> libxl_nvdimm_conn * {
-        std::string target;
-        if (uri) {
-            target = requireString(uri, "uri");
-        } else {
-            const char *env = std::getenv("LIBXL_NVDIMM_DEFAULT_URI");
-            target = env && *env ? env : "xen:///system";
-        }
+        const xlnv::Config config = xlnv::Config::load();
+        // NULL: chosen like the CLI's default, without the simulator
+        // fallback (a program linking this means the real host).
+        const std::string target = uri ? requireString(uri, "uri")
+                                       : xlnv::libxl::chooseDefaultUri(config, false).uri;
         auto conn = std::make_unique<libxl_nvdimm_conn>();
         conn->uri = target;
         conn->connection = xlnv::libxl::Connection::open(target, state_dir ? state_dir : "");
@@ -248,17 +278,21 @@ int libxl_nvdimm_domain_validate(const char *domain_xml)
     });
 }
 
-int libxl_nvdimm_domain_config_fill(libxl_nvdimm_conn *conn, const char *domain_xml,
-                                    libxl_domain_config *d_config, char **completed_xml)
+int libxl_nvdimm_domain_config_fill_flags(libxl_nvdimm_conn *conn, const char *domain_xml,
+                                          libxl_domain_config *d_config, char **completed_xml,
+                                          unsigned int flags)
 {
     return guarded<int>(-1, [&] {
         auto &c = connOf(conn);
         require(domain_xml, "domain_xml");
         require(d_config, "d_config");
+        checkFlags(flags, LIBXL_NVDIMM_CONFIG_DRY_RUN);
         std::lock_guard guard(c.lock);
+        const bool dryRun = flags & LIBXL_NVDIMM_CONFIG_DRY_RUN;
         // Fill a scratch copy of the NVDIMM fields first, so the caller's
         // config changes only when everything succeeded.
-        xlnv::libxl::PreparedDomain prepared = c.driver->prepare(domain_xml);
+        xlnv::libxl::PreparedDomain prepared =
+            dryRun ? planOnly(c, domain_xml) : c.driver->prepare(domain_xml);
         char *xml = nullptr;
         try {
             xlnv::libxl::DomainConfig scratch;
@@ -271,6 +305,27 @@ int libxl_nvdimm_domain_config_fill(libxl_nvdimm_conn *conn, const char *domain_
                                           prepared.acpi_firmware_path);
             if (completed_xml)
                 xml = dupForCaller(prepared.xml);
+            // The caller's own tables (libvirt's SLIC) stay: hvmloader takes
+            // any number of tables from one file, so ours follow theirs.
+            libxl_domain_build_info &sb = scratch.get()->b_info;
+            if (!dryRun && sb.type == LIBXL_DOMAIN_TYPE_HVM && sb.u.hvm.acpi_firmware &&
+                d_config->b_info.type == LIBXL_DOMAIN_TYPE_HVM && d_config->b_info.u.hvm.acpi_firmware) {
+                const std::string theirs = d_config->b_info.u.hvm.acpi_firmware;
+                auto callerTables = xlnv::libxl::readFileIfExists(theirs);
+                if (!callerTables)
+                    xlnv::raise(ErrorCode::ConfigUnsupported, _("cannot read ACPI firmware file '%s'"),
+                                theirs.c_str());
+                auto ours = xlnv::libxl::readFileIfExists(sb.u.hvm.acpi_firmware);
+                if (!ours)
+                    xlnv::raise(ErrorCode::Internal, _("NVDIMM ACPI blob '%s' vanished"),
+                                sb.u.hvm.acpi_firmware);
+                const xlnv::libxl::StatusStore store(c.connection->stateDir());
+                const std::string path = store.combinedAcpiPath(prepared.name);
+                xlnv::libxl::writeFileAtomic(path, *callerTables + *ours);
+                char *combined = dupForCaller(path);
+                free(sb.u.hvm.acpi_firmware);
+                sb.u.hvm.acpi_firmware = combined;
+            }
             // From here on nothing throws: move the scratch fields over.
             libxl_domain_build_info &src = scratch.get()->b_info;
             libxl_domain_build_info &dst = d_config->b_info;
@@ -291,13 +346,20 @@ int libxl_nvdimm_domain_config_fill(libxl_nvdimm_conn *conn, const char *domain_
             }
         } catch (...) {
             free(xml);
-            c.driver->release(prepared.name);
+            if (!dryRun)
+                c.driver->release(prepared.name);
             throw;
         }
         if (completed_xml)
             *completed_xml = xml;
         return 0;
     });
+}
+
+int libxl_nvdimm_domain_config_fill(libxl_nvdimm_conn *conn, const char *domain_xml,
+                                    libxl_domain_config *d_config, char **completed_xml)
+{
+    return libxl_nvdimm_domain_config_fill_flags(conn, domain_xml, d_config, completed_xml, 0);
 }
 
 int libxl_nvdimm_domain_prepare(libxl_nvdimm_conn *conn, const char *domain_xml,

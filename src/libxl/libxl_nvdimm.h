@@ -89,6 +89,11 @@ int libxl_nvdimm_last_error_code(void);
 /* Its message as virsh prints it after "error: ", translated; "" when
  * none. Valid until the thread's next call into this library. */
 const char *libxl_nvdimm_last_error_message(void);
+/* The same message without libvirt's per-code prefix ("unsupported
+ * configuration: " ...), for callers that report it under their own code
+ * (libvirt's virReportError adds the prefix again). System errors keep
+ * their strerror text. */
+const char *libxl_nvdimm_last_error_detail(void);
 /* errno behind a LIBXL_NVDIMM_ERR_SYSTEM error, else 0. */
 int libxl_nvdimm_last_error_errno(void);
 /* Forget the calling thread's last error. */
@@ -106,7 +111,7 @@ const char *libxl_nvdimm_version(void);
  * Open a connection. uri: "xen:///system" (the real host),
  * "sim:///default" (the built-in simulated host) or
  * "sim:///ABSOLUTE/PATH.xml"; NULL means $LIBXL_NVDIMM_DEFAULT_URI, else
- * "xen:///system". state_dir: where status, ACPI blobs, locks and events
+ * [client] uri_default of the configuration file, else "xen:///system". state_dir: where status, ACPI blobs, locks and events
  * live; NULL or "" means $LIBXL_NVDIMM_STATE_DIR, else the default
  * (/var/lib/libxl-nvdimm as root). The configuration file
  * ($LIBXL_NVDIMM_CONFIG or SYSCONFDIR/libxl-nvdimm/libxl-nvdimm.conf) is
@@ -136,7 +141,11 @@ int libxl_nvdimm_domain_validate(const char *domain_xml);
  * Prepare the NVDIMMs of a domain about to be created from domain_xml
  * and fill their part of the caller's libxl_domain_config: one iomem
  * range per host extent appended to b_info.iomem, and (HVM)
- * b_info.u.hvm.acpi_firmware set to the ACPI blob (NFIT + SSDT). Slots,
+ * b_info.u.hvm.acpi_firmware set to the ACPI blob (NFIT + SSDT); when
+ * the caller already set acpi_firmware (libvirt's SLIC table), it is
+ * replaced by a file with the caller's tables followed by ours. The
+ * completed definition becomes the domain's live definition: later
+ * live attaches take the next free slots. Slots,
  * aliases and guest addresses are assigned, backings provisioned,
  * pinned and labelled for the device model. The memory added to d_config
  * is freed by libxl_domain_config_dispose(). completed_xml (may be NULL)
@@ -146,6 +155,21 @@ int libxl_nvdimm_domain_validate(const char *domain_xml);
  */
 int libxl_nvdimm_domain_config_fill(libxl_nvdimm_conn *conn, const char *domain_xml,
                                     libxl_domain_config *d_config, char **completed_xml);
+
+/* Flags of libxl_nvdimm_domain_config_fill_flags. */
+typedef enum {
+    /* Assign slots, aliases and addresses and fill d_config, but
+     * provision, pin, label and write nothing and record no status
+     * (virsh domxml-to-native): the backings must exist, and
+     * acpi_firmware names the file a start would write. Undo nothing. */
+    LIBXL_NVDIMM_CONFIG_DRY_RUN = 1 << 0
+} libxl_nvdimm_config_flags;
+
+/* libxl_nvdimm_domain_config_fill with flags (libxl_nvdimm_config_flags);
+ * flags 0 is config_fill. */
+int libxl_nvdimm_domain_config_fill_flags(libxl_nvdimm_conn *conn, const char *domain_xml,
+                                          libxl_domain_config *d_config, char **completed_xml,
+                                          unsigned int flags);
 
 /* The same preparation without a libxl_domain_config: completed_xml and
  * acpi_firmware_path (set to NULL when the domain needs no tables) may

@@ -10,7 +10,9 @@
 #include "libxl/domain_locks.h"
 #include "pmem/host_backings.h"
 #include "util/state_dir.h"
+#include "libxl/libxl_config.h"
 #include "libxl/nvdimm_driver_private.h"
+#include "util/config.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/i18n.h"
@@ -34,12 +36,12 @@ public:
     ResolvedBacking resolve(const conf::NvdimmDef &def) override
     {
         if (def.path == path_ && !made) {
-            made = backings_.provision(path_, size_);
+            made = std::make_shared<HeldBacking>(backings_.hold(path_, size_));
             return made->resolved;
         }
         return backings_.resolve(def);
     }
-    std::optional<ProvisionedFile> made;
+    HeldRef made;   // the new device's backing, held open
 
 private:
     HostBackings &backings_;
@@ -91,8 +93,8 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
         LayoutOptions lo;
         lo.phys_addr_bits = physBits;
         planGuestLayout(pers, ph, lo);
-        conf::validateDomain(pers);
-        conf::validateXenRules(pers);
+        validateWithoutHost(pers);
+        conf::validateXenRules(pers);   // its PVH warning
     }
 
     DomainStatus st;
@@ -101,6 +103,7 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
     HostBackings &hb = conn.backingResolver();
     Hypervisor &hv = conn.hypervisor();
     std::optional<BackingLock> backingLock;
+    bool notified = false;
     try {
         UndoStack undo;
         if (live) {
@@ -110,6 +113,7 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             liveBefore = liveXml(info);
             conf::DomainXml work = conf::DomainXml::parseString(liveBefore, 0);
             conf::validateNvdimm(def, work.arch());
+            refuseUnenforcedReadonly(def);
             if (auto max = work.maxMemoryKiB(); max && work.totalMemoryKiB() + def.size_kib > *max)
                 raise(ErrorCode::ConfigUnsupported,
                       _("Attaching memory device with size '%llu' would exceed domain's maxMemory config size '%llu'"),
@@ -119,22 +123,20 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
                     raise(ErrorCode::OperationInvalid, _("non unique alias detected: %s"), def.alias.c_str());
             work.addNvdimm(def);
             const size_t index = work.nvdimms().size() - 1;
+            // What the guest already has beyond the live XML (an xl-created
+            // domain's boot NVDIMMs, force-detached ones still in its FIT):
+            // refused as slots, guest and host ranges before anything is
+            // provisioned or any hypervisor call.
+            learnGuestTables(st, domid);
 
             // A backing another domain holds is refused before anything
             // is provisioned (a pinned file cannot be opened to fill it).
-            const std::string hostObject = hb.hostObject(def.path);
-            if (UniqueFd probe(open(hostObject.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)); probe)
-                if (auto holder = pinHolder(probe.get(), conn.stateDir()))
-                    raise(ErrorCode::OperationInvalid,
-                          holder->owner == name ? _("NVDIMM backing '%s' is already attached to domain '%s'")
-                                                : _("NVDIMM backing '%s' is in use by domain '%s'"),
-                          def.path.c_str(), holder->owner.c_str());
+            refuseHeldBacking(name, def.path, true);
 
             PendingOperation p;
             p.op = "attach";
             p.config = config;
-            struct stat sb;
-            if (lstat(def.path.c_str(), &sb) < 0)
+            if (UniqueFd now = hb.probe(def.path); !now && errno == ENOENT)
                 p.may_create.push_back(def.path);
             st.pending = p;
             store.save(st);
@@ -145,14 +147,19 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             try {
                 LayoutOptions lo;
                 lo.phys_addr_bits = physBits;   // checked before the backing is provisioned
+                lo.occupied = st.occupied;
+                lo.hotplug_irq = st.fit_page ? st.hotplug_irq : nvdimmHotplugIrq(conn.config());
                 layout = planGuestLayout(work, resolver, lo);
             } catch (...) {
-                if (resolver.made && resolver.made->created)
-                    hb.discardCreated(def.path, resolver.made->ino);
+                if (resolver.made)
+                    hb.discard(*resolver.made);
                 throw;
             }
-            if (resolver.made && resolver.made->created)
-                undo.push([&hb, path = def.path, ino = resolver.made->ino] { hb.discardCreated(path, ino); });
+            HeldRef held = resolver.made;
+            if (!held)
+                raise(ErrorCode::Internal, _("the new NVDIMM was not placed"));
+            // Created or grown: put back as it was on failure.
+            undo.push([&hb, held] { hb.discard(*held); });
 
             const PlacedNvdimm *dev = nullptr;
             for (const auto &d : layout.devices)
@@ -166,9 +173,12 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             work.setNvdimmAlias(index, alias);
             placed = conf::DimmAddress{true, dev->slot, dev->base};
 
-            backingLock.emplace(conn.stateDir(), hostObject);
-            DeviceStatus ds = DeviceStatus::fromPlaced(*dev, alias, def.path, hostObject);
-            ds.created_file = resolver.made && resolver.made->created;
+            backingLock.emplace(conn.stateDir(), held->fd.get(), held->object);
+            DeviceStatus ds = DeviceStatus::fromPlaced(*dev, alias, def.path, held->object);
+            ds.inode = held->id;
+            ds.created_file = held->created;
+            // Checked before any hypervisor call: the FIT page has room.
+            const std::vector<uint8_t> nextFit = fitWith(st, ds);
             st.kind = layout.kind;
             st.window_base = layout.window_base;
             st.has_vnuma = layout.has_vnuma;
@@ -182,30 +192,9 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             st.devices.push_back(ds);
             auto self = [&st, alias]() -> DeviceStatus & { return *st.find(alias); };
 
-            liveStep("attach: label backing");
-            store.save(st);
-            {
-                auto sm = securityManager();
-                const auto plan = securityPlan(st, liveBefore);
-                sm.labelBackings(domainRef(st), plan, {security::BackingRequest{hostObject}});
-                undo.push([this, &st, hostObject, liveBefore] {
-                    securityManager().restoreBackings(domainRef(st), securityPlan(st, liveBefore),
-                                                      {security::BackingRequest{hostObject}}, false);
-                });
-            }
-
-            liveStep("attach: pin backing");
-            {
-                UniqueFd fd(open(hostObject.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-                if (!fd)
-                    raiseSystem(errno, _("cannot open NVDIMM backing '%s'"), hostObject.c_str());
-                BackingPin::acquire(fd.get(), hostObject, conn.stateDir(), name, hb.pinKind(def.path)).persist();
-                undo.push([this, hostObject, name] {
-                    UniqueFd f(open(hostObject.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-                    if (f)
-                        releasePinRecord(f.get(), conn.stateDir(), name);
-                });
-            }
+            const auto plan = securityPlan(st, liveBefore);
+            labelAndPin(st, {HeldDevice{alias, held, security::BackingRequest{held->object}}}, plan, false,
+                        "attach: label backing", "attach: pin backing", undo);
 
             for (const auto &r : self().ranges) {
                 liveStep("attach: grant iomem permission");
@@ -229,6 +218,19 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             liveStep("attach: update the live XML");
             undo.push([this, &st, name, liveBefore] { setLiveXml(name, st, liveBefore); });
             setLiveXml(name, st, work.format());
+
+            // Last: once the guest has read the new FIT it keeps those
+            // entries, so nothing after this may need undoing in it.
+            liveStep("attach: notify the guest");
+            notified = notifyGuest(st, domid, nextFit);
+            self().notified = notified;
+            // Should a later step fail, the guest keeps the entries: the
+            // record rolled back to keeps them too (as after a forced detach).
+            before->fit = st.fit;
+            before->fit_generation = st.fit_generation;
+            if (st.fit_page)
+                before->occupied.push_back({self().slot, self().base, self().size, 0, 0});
+            store.save(st);
         }
 
         if (config) {
@@ -241,8 +243,8 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             LayoutOptions lo;
             lo.phys_addr_bits = physBits;
             GuestLayout layout = planGuestLayout(pers, ph, lo);
-            conf::validateDomain(pers);
-            conf::validateXenRules(pers);
+            validateWithoutHost(pers);
+            conf::validateXenRules(pers);   // its PVH warning
             if (alias.empty())
                 for (const auto &d : layout.devices)
                     if (d.index == pers.nvdimms().size() - 1)
@@ -262,7 +264,7 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             st.pending.reset();
             store.save(st);
             unlink((store.domainDir(name) + "/config-before.xml").c_str());
-            queueEvent(DeviceEventKind::Added, name, st.uuid, alias);
+            queueEvent(DeviceEventKind::Added, name, st.uuid, alias, notified);
         }
         undo.commit();
     } catch (...) {

@@ -106,8 +106,10 @@ std::string NvdimmDriver::Impl::detach(const DomainInfo &info, const conf::Nvdim
             writeFileAtomic(store.domainDir(name) + "/config-after.xml", *configAfter);
         store.save(st);
         const DeviceStatus dev = *st.find(target);
-        if (access(dev.host_object.c_str(), F_OK) == 0)
-            backingLock.emplace(conn.stateDir(), dev.host_object);
+        // The inode the attach was given, whatever the path names now.
+        auto held = std::make_shared<UniqueFd>(reopenDeviceBacking(st, dev));
+        if (*held)
+            backingLock.emplace(conn.stateDir(), held->get(), dev.host_object);
 
         for (auto it = dev.ranges.rbegin(); it != dev.ranges.rend(); ++it) {
             const IomemRange r = *it;
@@ -123,26 +125,21 @@ std::string NvdimmDriver::Impl::detach(const DomainInfo &info, const conf::Nvdim
         }
 
         liveStep("detach: unpin backing");
-        {
-            UniqueFd fd(open(dev.host_object.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-            if (fd) {
-                releasePinRecord(fd.get(), conn.stateDir(), name);
-                undo.push([this, obj = dev.host_object, kind = conn.backingResolver().pinKind(dev.path), name] {
-                    UniqueFd f(open(obj.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-                    if (f)
-                        BackingPin::acquire(f.get(), obj, conn.stateDir(), name, kind).persist();
-                });
-            }
+        if (*held) {
+            const PinKind kind = dev.host_object == dev.path ? PinKind::Auto : PinKind::ClaimOnly;
+            releasePinRecord(held->get(), conn.stateDir(), name);
+            undo.push([this, held, obj = dev.host_object, kind, name] {
+                BackingPin::acquire(held->get(), obj, conn.stateDir(), name, kind).persist();
+            });
         }
 
         liveStep("detach: restore security labels");
-        if (access(dev.host_object.c_str(), F_OK) == 0) {
+        if (*held) {
             auto sm = securityManager();
-            sm.restoreBackings(domainRef(st), securityPlan(st, liveBefore),
-                               {security::BackingRequest{dev.host_object}}, false);
-            undo.push([this, &st, obj = dev.host_object, liveBefore] {
-                securityManager().labelBackings(domainRef(st), securityPlan(st, liveBefore),
-                                                {security::BackingRequest{obj}});
+            const security::BackingRequest req{dev.host_object, held->get()};
+            sm.restoreBackings(domainRef(st), securityPlan(st, liveBefore), {req}, false);
+            undo.push([this, &st, held, req, liveBefore] {
+                securityManager().labelBackings(domainRef(st), securityPlan(st, liveBefore), {req});
             });
         }
 
@@ -166,6 +163,10 @@ std::string NvdimmDriver::Impl::detach(const DomainInfo &info, const conf::Nvdim
         }
 
         liveStep("detach: record the status");
+        // The guest's FIT keeps the entry until it reboots (Linux cannot
+        // drop one): its slot and guest range stay taken.
+        if (st.fit_page)
+            st.occupied.push_back({dev.slot, dev.base, dev.size, 0, 0});
         std::erase_if(st.devices, [&](const DeviceStatus &d) { return d.alias == target; });
         st.pending.reset();
         unlink((store.domainDir(name) + "/config-after.xml").c_str());

@@ -16,6 +16,7 @@
 #include "libxl/nvdimm_driver_private.h"
 #include "security/seclabel_def.h"
 #include "util/error.h"
+#include "util/config.h"
 #include "util/fd.h"
 #include "util/i18n.h"
 #include "pmem/pin.h"
@@ -33,10 +34,11 @@ public:
     {
         auto it = made.find(def.path);
         if (it == made.end())
-            it = made.emplace(def.path, backings_.provision(def.path, def.size_kib * 1024)).first;
-        return it->second.resolved;
+            it = made.emplace(def.path, std::make_shared<HeldBacking>(
+                                            backings_.hold(def.path, def.size_kib * 1024))).first;
+        return it->second->resolved;
     }
-    std::map<std::string, ProvisionedFile> made;
+    std::map<std::string, HeldRef> made;   // by path, held open
 
 private:
     HostBackings &backings_;
@@ -65,15 +67,14 @@ PreparedDomain NvdimmDriver::Impl::prepareLocked(conf::DomainXml &dom, const std
     st.state = "prepared";
     PendingOperation p;
     p.op = op;
+    for (const auto &d : dom.nvdimms())
+        refuseUnenforcedReadonly(d);
     for (const auto &d : dom.nvdimms()) {
-        struct stat sb;
-        if (!d.path.empty() && lstat(d.path.c_str(), &sb) < 0)
+        if (d.path.empty())
+            continue;
+        if (UniqueFd now = hb.probe(d.path); !now && errno == ENOENT)
             p.may_create.push_back(d.path);
-        const std::string obj = d.path.empty() ? std::string() : hb.hostObject(d.path);
-        if (UniqueFd probe(obj.empty() ? -1 : open(obj.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)); probe)
-            if (auto holder = pinHolder(probe.get(), conn.stateDir()); holder && holder->owner != name)
-                raise(ErrorCode::OperationInvalid, _("NVDIMM backing '%s' is in use by domain '%s'"),
-                      d.path.c_str(), holder->owner.c_str());
+        refuseHeldBacking(name, d.path, false);
     }
     st.pending = p;
     store.save(st);
@@ -82,27 +83,28 @@ PreparedDomain NvdimmDriver::Impl::prepareLocked(conf::DomainXml &dom, const std
     ProvisionAll resolver(hb);
     LayoutOptions lo;
     lo.phys_addr_bits = physBits;   // checked before any backing is provisioned
+    lo.hotplug_irq = nvdimmHotplugIrq(conn.config());
     GuestLayout layout;
     try {
         layout = planGuestLayout(dom, resolver, lo);
     } catch (...) {
-        for (const auto &[path, made] : resolver.made)
-            if (made.created)
-                hb.discardCreated(path, made.ino);
+        for (const auto &[path, held] : resolver.made)
+            hb.discard(*held);
         throw;
     }
-    for (const auto &[path, made] : resolver.made)
-        if (made.created)
-            undo.push([&hb, path = path, ino = made.ino] { hb.discardCreated(path, ino); });
+    for (const auto &[path, held] : resolver.made)
+        undo.push([&hb, held = held] { hb.discard(*held); });
 
     const auto backings = security::parseNvdimmBackings(dom.doc());
-    std::vector<security::BackingRequest> requests;
+    std::vector<HeldDevice> held;
     for (const auto &d : layout.devices) {
         const auto &def = dom.nvdimms()[d.index];
         const std::string alias = conf::nvdimmAliasOr(def, d.slot);
         dom.setNvdimmAlias(d.index, alias);
-        DeviceStatus ds = DeviceStatus::fromPlaced(d, alias, def.path, hb.hostObject(def.path));
-        ds.created_file = resolver.made.count(def.path) && resolver.made[def.path].created;
+        const HeldRef h = resolver.made.at(def.path);
+        DeviceStatus ds = DeviceStatus::fromPlaced(d, alias, def.path, h->object);
+        ds.inode = h->id;
+        ds.created_file = h->created;
         ds.labeled = true;
         st.devices.push_back(ds);
         security::BackingRequest req{ds.host_object};
@@ -111,47 +113,24 @@ PreparedDomain NvdimmDriver::Impl::prepareLocked(conf::DomainXml &dom, const std
                 req.relabel_dac = b.relabel("dac");
                 req.relabel_selinux = b.relabel("selinux");
             }
-        requests.push_back(req);
+        held.push_back(HeldDevice{alias, h, req});
     }
     st.kind = layout.kind;
     st.window_base = layout.window_base;
     st.has_vnuma = layout.has_vnuma;
+    recordBootTables(st, layout);
 
     // Backing locks in one order, so two domains never wait on each other.
-    std::vector<std::string> objects;
-    for (const auto &d : st.devices)
-        objects.push_back(d.host_object);
-    std::sort(objects.begin(), objects.end());
-    objects.erase(std::unique(objects.begin(), objects.end()), objects.end());
+    std::map<std::pair<uint64_t, uint64_t>, HeldRef> objects;
+    for (const auto &h : held)
+        objects.emplace(std::make_pair(h.held->id.dev, h.held->id.ino), h.held);
     std::vector<std::unique_ptr<BackingLock>> locks;
-    for (const auto &o : objects)
-        locks.push_back(std::make_unique<BackingLock>(conn.stateDir(), o));
+    for (const auto &[key, h] : objects)
+        locks.push_back(std::make_unique<BackingLock>(conn.stateDir(), h->fd.get(), h->object));
 
     const std::string xml = dom.format();
-    liveStep("prepare: label backings");
-    store.save(st);
-    if (!requests.empty()) {
-        const auto plan = securityPlan(st, xml);
-        securityManager().labelBackings(domainRef(st), plan, requests);
-        undo.push([this, &st, plan, requests] {
-            securityManager().restoreBackings(domainRef(st), plan, requests, true);
-        });
-    }
-
-    for (auto &d : st.devices) {
-        liveStep("prepare: pin backing");
-        d.pinned = true;
-        store.save(st);
-        UniqueFd fd(open(d.host_object.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-        if (!fd)
-            raiseSystem(errno, _("cannot open NVDIMM backing '%s'"), d.host_object.c_str());
-        BackingPin::acquire(fd.get(), d.host_object, conn.stateDir(), name, hb.pinKind(d.path)).persist();
-        undo.push([this, obj = d.host_object, name] {
-            UniqueFd f(open(obj.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-            if (f)
-                releasePinRecord(f.get(), conn.stateDir(), name);
-        });
-    }
+    labelAndPin(st, held, securityPlan(st, xml), true, "prepare: label backings", "prepare: pin backing",
+                undo);
 
     liveStep("prepare: write the ACPI blob");
     for (auto &d : st.devices)

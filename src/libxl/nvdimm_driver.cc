@@ -3,6 +3,7 @@
 // journal, does its work (live_*.cc), and sends its events after the
 // lock is released.
 #include "libxl/nvdimm_driver.h"
+#include "libxl/libxl_config.h"
 
 #include <unistd.h>
 
@@ -73,6 +74,7 @@ DriverOptions driverOptionsFromConfig(const Config &config)
 {
     DriverOptions o;
     o.eject_timeout_ms = static_cast<unsigned>(config.getUInt("hypervisor", "eject_timeout_ms", o.eject_timeout_ms));
+    o.advisory_readonly = config.getBool("hypervisor", "advisory_readonly", o.advisory_readonly);
     return o;
 }
 
@@ -86,8 +88,8 @@ NvdimmDriver::~NvdimmDriver() = default;
 std::string NvdimmDriver::define(const std::string &xml)
 {
     conf::DomainXml dom = conf::DomainXml::parseString(xml, conf::NVDIMM_INACTIVE);
-    conf::validateDomain(dom);
-    conf::validateXenRules(dom);
+    validateWithoutHost(dom);
+    conf::validateXenRules(dom);   // its PVH warning
     const std::string name = dom.name();
     DomainLock lock(conn_.stateDir(), name);
     conn_.definitions().define(name, dom.format());
@@ -137,6 +139,9 @@ PreparedDomain NvdimmDriver::prepare(const std::string &domainXml)
     try {
         UndoStack undo;
         PreparedDomain out = impl_->prepareLocked(dom, "prepare", undo, st);
+        // The completed XML is the live definition from now on: a later
+        // live attach must see these devices, or it reuses their slots.
+        st.xml = out.xml;
         liveStep("prepare: record the status");
         st.pending.reset();
         impl_->saveOrRemove(st);

@@ -63,8 +63,13 @@ struct DriverOptions {
     // How long detach waits for the guest to acknowledge the eject
     // request before it gives up ([hypervisor] eject_timeout_ms).
     unsigned eject_timeout_ms = 5000;
+    // Accept <readonly/> although Xen cannot enforce it: stock
+    // XEN_DOMCTL_memory_mapping has no read-only mode, the guest gets a
+    // writable mapping and only the NFIT says read-only
+    // ([hypervisor] advisory_readonly). Off: such a device is refused.
+    bool advisory_readonly = false;
 };
-// [hypervisor] eject_timeout_ms of the configuration file.
+// [hypervisor] eject_timeout_ms and advisory_readonly of the configuration file.
 DriverOptions driverOptionsFromConfig(const Config &config);
 
 class NvdimmDriver {

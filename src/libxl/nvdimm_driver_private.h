@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -20,6 +21,8 @@
 #include "libxl/device_event.h"
 #include "libxl/domain_status.h"
 #include "libxl/nvdimm_driver.h"
+#include "pmem/host_backings.h"
+#include "util/fd.h"
 #include "security/security_manager.h"
 
 namespace xlnv::libxl {
@@ -40,6 +43,15 @@ private:
     std::vector<std::function<void()>> steps_;
 };
 
+// A backing held for an operation (pmem/host_backings.h), shared with
+// the undo steps that use its descriptor.
+using HeldRef = std::shared_ptr<HeldBacking>;
+struct HeldDevice {
+    std::string alias;
+    HeldRef held;
+    security::BackingRequest request;   // per-device relabel opt-outs
+};
+
 // A live fault point (util/fault_injection.h, domain "live").
 void liveStep(const char *what);
 
@@ -58,7 +70,7 @@ struct NvdimmDriver::Impl {
 
     // --- live_steps.cc ---
     void queueEvent(DeviceEventKind kind, const std::string &domain, const std::string &uuid,
-                    const std::string &alias);
+                    const std::string &alias, std::optional<bool> guestNotified = std::nullopt);
     void flushEvents();
 
     // The live XML of a running domain (sim: the host's live definitions;
@@ -78,6 +90,34 @@ struct NvdimmDriver::Impl {
     // the devices the guest is told about.
     void publishGuest(DomainStatus &status);
 
+    // Hotplug (docs/live.rst): what the guest's tables say, recorded when
+    // we lay them out (prepare/start) ...
+    static void recordBootTables(DomainStatus &status, const GuestLayout &layout);
+    // ... or learned for a running domain we have no such record of (an
+    // xl-created one): its FIT, FIT page and IRQ from the acpi_firmware
+    // blob libxl built it with, its NVDIMMs and iomem ranges as occupied.
+    void learnGuestTables(DomainStatus &status, uint32_t domid);
+    // The FIT after appending `dev`; throws ConfigUnsupported when the
+    // page cannot hold it (checked before any hypervisor call).
+    std::vector<uint8_t> fitWith(const DomainStatus &status, const DeviceStatus &dev) const;
+    // Write the FIT page and raise the guest's hotplug interrupt; records
+    // the new FIT and returns whether the guest was notified. Guests
+    // without hotplug tables are not notified (false, with a warning).
+    bool notifyGuest(DomainStatus &status, uint32_t domid, const std::vector<uint8_t> &fit);
+    // Refuse a backing another domain holds (with `sameDomainToo`, this
+    // one too), before anything is provisioned: a pinned file cannot be
+    // opened to fill it.
+    void refuseHeldBacking(const std::string &domain, const std::string &path, bool sameDomainToo);
+    // The step attach and prepare share, on the backings they hold: label
+    // under undo, then pin each under undo; each intent journaled first.
+    void labelAndPin(DomainStatus &st, const std::vector<HeldDevice> &devs,
+                     const security::SecurityPlan &plan, bool releaseDomainOnUndo,
+                     const char *labelStep, const char *pinStep, UndoStack &undo);
+    // The inode `dev` was given, opened again (O_RDONLY) for restore and
+    // unpin; invalid, with a warning, when it is gone or its path now
+    // names another file (which is left alone).
+    UniqueFd reopenDeviceBacking(const DomainStatus &st, const DeviceStatus &dev);
+
     // Undo everything `dev` holds on the host: mappings and permissions
     // that exist now, pin, labels; with `removeCreated`, a backing file
     // the attach created.
@@ -92,6 +132,10 @@ struct NvdimmDriver::Impl {
     // Saves the status, or removes it when nothing is left to record.
     void saveOrRemove(const DomainStatus &status);
     DomainStatus loadOrNew(const DomainInfo &info);
+
+    // <readonly/> the hypervisor cannot enforce: refused unless the
+    // configuration accepts it as advisory (DriverOptions).
+    void refuseUnenforcedReadonly(const conf::NvdimmDef &def) const;
 
     // --- live_attach.cc / live_detach.cc ---
     std::string attach(const DomainInfo &info, const std::string &deviceXml, bool live, bool config);

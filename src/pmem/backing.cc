@@ -20,57 +20,13 @@
 #include "util/error.h"
 #include "util/i18n.h"
 #include "util/strutil.h"
+#include "pmem/backing_handle.h"
 #include "pmem/sysdev.h"
+#include "util/safe_open.h"
 
 namespace xlnv {
 
 namespace {
-
-// openat2 with no symbolic link anywhere in the path; on kernels without
-// openat2, O_NOFOLLOW plus a check that the opened file's path is the one asked.
-int openNoSymlinks(int dirfd, const std::string &path, int flags, mode_t mode = 0)
-{
-    open_how how{};
-    how.flags = static_cast<uint64_t>(flags | O_NOFOLLOW | O_CLOEXEC);
-    how.mode = (flags & O_CREAT) ? mode : 0;
-    how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-    long fd = syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof(how));
-    if (fd >= 0 || errno != ENOSYS)
-        return static_cast<int>(fd);
-    int raw = openat(dirfd, path.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, mode);
-    if (raw < 0 || dirfd != AT_FDCWD)
-        return raw;
-    char buf[PATH_MAX];
-    ssize_t n = readlink(strprintf("/proc/self/fd/%d", raw).c_str(), buf, sizeof(buf) - 1);
-    if (n < 0 || std::string(buf, static_cast<size_t>(n)) != path) {
-        close(raw);
-        errno = ELOOP;
-        return -1;
-    }
-    return raw;
-}
-
-void checkPathSyntax(const std::string &path)
-{
-    bool ok = !path.empty() && path[0] == '/' && path.size() < PATH_MAX;
-    if (ok && path != "/") {
-        auto parts = split(std::string_view(path).substr(1), '/');
-        for (const auto &p : parts)
-            ok = ok && !p.empty() && p != "." && p != "..";
-    }
-    if (!ok)
-        raise(ErrorCode::InvalidArg,
-              _("backing path '%s' must be an absolute path without '.', '..' or empty components"),
-              path.c_str());
-}
-
-std::string joinRoots(const std::vector<std::string> &roots)
-{
-    std::string out;
-    for (const auto &r : roots)
-        out += (out.empty() ? "" : ", ") + r;
-    return out.empty() ? std::string(_("none")) : out;
-}
 
 const PmemNamespace *namespaceWithBlockdev(const std::vector<PmemNamespace> &all, const std::string &disk)
 {
@@ -212,9 +168,13 @@ void checkCharDevice(OpenBacking &out, const std::vector<PmemNamespace> &all)
         raise(ErrorCode::ConfigUnsupported,
               _("backing path '%s' is or passes through a symbolic link"), path.c_str());
     case ENOENT:
-        raise(ErrorCode::OperationInvalid, _("backing '%s' does not exist"), path.c_str());
+        raise(ErrorCode::InvalidArg, _("backing '%s' does not exist; create it with pmem-provision"),
+              path.c_str());
     case EISDIR:
         raise(ErrorCode::ConfigUnsupported, _("backing '%s' is a directory"), path.c_str());
+    case EXDEV:
+        raise(ErrorCode::ConfigUnsupported,
+              _("backing path '%s' leaves its persistent memory root"), path.c_str());
     default:
         raiseSystem(err, _("cannot open backing '%s'"), path.c_str());
     }
@@ -269,45 +229,39 @@ void OpenBacking::discardIfCreated() noexcept
 {
     if (!created)
         return;
-    struct stat now {};
-    if (fstatat(AT_FDCWD, path.c_str(), &now, AT_SYMLINK_NOFOLLOW) == 0 &&
-        now.st_dev == st.st_dev && now.st_ino == st.st_ino)
-        unlink(path.c_str());
+    unlinkUnderRootsIfSameInode(path, roots, static_cast<uint64_t>(st.st_ino));
     created = false;
 }
 
 OpenBacking openBacking(PmemInventory &inventory, const std::string &path,
                         const BackingOpenOptions &options)
 {
-    checkPathSyntax(path);
+    checkBackingPathSyntax(path);
     std::vector<std::string> roots = options.roots.empty() ? configuredPmemRoots(inventory) : options.roots;
-    if (!pathUnderRoots(path, roots))
-        raise(ErrorCode::AccessDenied,
-              _("backing '%s' is outside the configured persistent memory roots (%s)"),
-              path.c_str(), joinRoots(roots).c_str());
+    // Refused before anything is opened or the inventory is read.
+    (void)rootedPath(path, roots);
     const std::vector<PmemNamespace> all = inventory.namespaces();
 
     OpenBacking out;
     out.path = path;
+    out.roots = roots;
     const int access = options.writable ? O_RDWR : O_RDONLY;
-    // O_PATH first: the object is examined before it is opened for I/O, so
-    // a wrong device is never opened (opening some devices has effects).
-    int fd = openNoSymlinks(AT_FDCWD, path, O_PATH);
+    // O_PATH first, beneath the root, no link in any component: the object
+    // is examined before it is opened for I/O, so a FIFO, a socket or a
+    // wrong device is never opened (opening some devices has effects).
+    int fd = openUnderRoots(path, roots, O_PATH);
     if (fd < 0 && errno == ENOENT && options.create) {
         // Check where it would go before creating anything.
-        std::string parent = path.substr(0, path.rfind('/'));
-        if (parent.empty())
-            parent = "/";
-        UniqueFd dir(openNoSymlinks(AT_FDCWD, parent, O_PATH | O_DIRECTORY));
+        std::string base;
+        UniqueFd dir = openParentUnderRoots(path, roots, base);
         if (!dir)
-            raiseOpen(errno, parent);
+            raiseOpen(errno, path);
         struct stat dst {};
         if (fstat(dir.get(), &dst) < 0)
-            raiseSystem(errno, _("cannot examine '%s'"), parent.c_str());
+            raiseSystem(errno, _("cannot examine '%s'"), path.c_str());
         // fstatfs works on O_PATH descriptors.
         checkDaxFilesystem(dir.get(), dst, path, all, out);
-        std::string base = path.substr(path.rfind('/') + 1);
-        fd = openNoSymlinks(dir.get(), base, O_CREAT | O_EXCL | O_RDWR | O_NOCTTY, 0600);
+        fd = openNoLinks(dir.get(), base, O_CREAT | O_EXCL | O_RDWR | O_NOCTTY, 0600);
         if (fd < 0)
             raiseSystem(errno, _("cannot create backing '%s'"), path.c_str());
         out.created = true;
@@ -318,33 +272,16 @@ OpenBacking openBacking(PmemInventory &inventory, const std::string &path,
     try {
         if (fstat(out.fd.get(), &out.st) < 0)
             raiseSystem(errno, _("cannot examine '%s'"), path.c_str());
-        if (S_ISLNK(out.st.st_mode))   // O_PATH | O_NOFOLLOW opens the link itself
-            raiseOpen(ELOOP, path);
-        if (S_ISDIR(out.st.st_mode))
-            raise(ErrorCode::ConfigUnsupported, _("backing '%s' is a directory"), path.c_str());
-        else if (S_ISREG(out.st.st_mode))
+        checkOpenableObject(out.st, path, true);
+        if (S_ISREG(out.st.st_mode))
             checkDaxFile(out, all);
         else if (S_ISBLK(out.st.st_mode))
             checkBlockDevice(out, all);
-        else if (S_ISCHR(out.st.st_mode))
-            checkCharDevice(out, all);
         else
-            raise(ErrorCode::ConfigUnsupported,
-                  _("backing '%s' is neither a regular file nor a persistent memory device"),
-                  path.c_str());
-        if (!out.created) {
-            // Reopen the very object examined (not the path again) for I/O.
-            UniqueFd io(open(strprintf("/proc/self/fd/%d", out.fd.get()).c_str(),
-                             access | O_CLOEXEC | O_NOCTTY));
-            if (!io)
-                raiseSystem(errno, _("cannot open backing '%s'"), path.c_str());
-            struct stat now {};
-            if (fstat(io.get(), &now) < 0 || now.st_dev != out.st.st_dev ||
-                now.st_ino != out.st.st_ino || now.st_rdev != out.st.st_rdev)
-                raise(ErrorCode::OperationFailed, _("backing '%s' changed while it was opened"),
-                      path.c_str());
-            out.fd = std::move(io);
-        }
+            checkCharDevice(out, all);
+        if (!out.created)
+            out.fd = reopenForIo(out.fd.get(), access, path);   // the very object examined
+        out.id = identityOf(out.fd.get());
     } catch (...) {
         out.discardIfCreated();
         throw;

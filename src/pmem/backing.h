@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "util/fd.h"
+#include "util/safe_open.h"
 #include "pmem/fiemap.h"
 #include "pmem/inventory.h"
 
@@ -44,6 +45,8 @@ struct OpenBacking {
     bool dax = false;                 // file: DAX mode confirmed (statx/mount)
     bool created = false;             // we created the file in this open
     struct stat st {};
+    FileIdentity id;                  // finds this inode again after a rename
+    std::vector<std::string> roots;   // the roots it was opened beneath
 
     // Remove the file if this open created it (rollback on failure);
     // only when the path still names the same inode.

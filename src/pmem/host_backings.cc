@@ -5,23 +5,29 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <climits>
-#include <cstdlib>
 
-#include "util/error.h"
-#include "util/fd.h"
-#include "util/i18n.h"
 #include "pmem/backing.h"
+#include "pmem/backing_handle.h"
 #include "pmem/provision.h"
-#include "util/strutil.h"
+#include "util/error.h"
+#include "util/i18n.h"
 
 namespace xlnv::libxl {
 
-void unlinkIfSameInode(const std::string &path, uint64_t ino) noexcept
+void HostBackings::discard(HeldBacking &held) noexcept
 {
-    struct stat st;
-    if (ino && lstat(path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_ino) == ino)
-        unlink(path.c_str());
+    if (held.created) {
+        discardCreated(held.path, held.id.ino);
+        held.created = false;
+    } else if (held.grown && held.fd) {
+        (void)ftruncate(held.fd.get(), static_cast<off_t>(held.old_size));
+        held.grown = false;
+    }
+}
+
+UniqueFd HostBackings::reopen(const FileIdentity &id, const std::string &object)
+{
+    return reopenIdentity(id, object, roots());
 }
 
 namespace {
@@ -35,24 +41,36 @@ public:
         return resolveBackingPath(inventory_, def.path, 0);
     }
 
-    ProvisionedFile provision(const std::string &path, uint64_t size) override
+    HeldBacking hold(const std::string &path, uint64_t size) override
     {
         ProvisionedBacking p = provisionBacking(inventory_, path, size);
-        ProvisionedFile out;
+        HeldBacking out;
+        out.path = path;
+        out.object = path;
         out.resolved = std::move(p.resolved);
         out.created = p.created;
-        struct stat st;
-        if (p.created && lstat(path.c_str(), &st) == 0)
-            out.ino = static_cast<uint64_t>(st.st_ino);
+        out.grown = !p.created && p.backing.kind == BackingKind::DaxFile && p.fill.old_size < size;
+        out.old_size = p.fill.old_size;
+        out.id = p.backing.id;
+        out.fd = std::move(p.backing.fd);
+        p.backing.created = false;
         return out;
     }
 
+    UniqueFd probe(const std::string &path) override
+    {
+        return UniqueFd(openUnderRoots(path, roots(), O_PATH));
+    }
+
     std::string hostObject(const std::string &path) override { return path; }
-    PinKind pinKind(const std::string &) override { return PinKind::Auto; }
+    std::vector<std::string> roots() override { return configuredPmemRoots(inventory_); }
 
     void discardCreated(const std::string &path, uint64_t ino) noexcept override
     {
-        unlinkIfSameInode(path, ino);
+        try {
+            unlinkUnderRootsIfSameInode(path, roots(), ino);
+        } catch (...) {
+        }
     }
 
 private:
@@ -65,6 +83,5 @@ std::unique_ptr<HostBackings> makeInventoryBackings(PmemInventory &inventory)
 {
     return std::make_unique<InventoryBackings>(inventory);
 }
-
 
 } // namespace xlnv::libxl

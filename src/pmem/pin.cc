@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/error.h"
+#include "util/state_dir.h"
 #include "util/i18n.h"
 #include "util/strutil.h"
 
@@ -32,10 +33,7 @@ PinDir pinDir(const std::string &state_dir)
     if (state_dir.empty())
         raise(ErrorCode::InvalidArg, _("a state directory is required to pin a backing"));
     PinDir d{state_dir + "/pmem-pins", state_dir + "/pmem-pins/.lock"};
-    if (mkdir(state_dir.c_str(), 0700) < 0 && errno != EEXIST)
-        raiseSystem(errno, _("cannot create state directory '%s'"), state_dir.c_str());
-    if (mkdir(d.dir.c_str(), 0700) < 0 && errno != EEXIST)
-        raiseSystem(errno, _("cannot create state directory '%s'"), d.dir.c_str());
+    libxl::makeDirectories(d.dir);
     return d;
 }
 
@@ -70,12 +68,10 @@ std::string recordName(int fd)
 
 std::optional<PinRecord> readRecord(const std::string &path)
 {
-    std::ifstream in(path);
-    if (!in)
+    auto text = libxl::readFileIfExists(path);
+    if (!text)
         return std::nullopt;
-    std::stringstream buf;
-    buf << in.rdbuf();
-    auto j = nlohmann::json::parse(buf.str(), nullptr, false);
+    auto j = nlohmann::json::parse(*text, nullptr, false);
     if (j.is_discarded() || !j.is_object())
         raise(ErrorCode::Internal, _("pin record '%s' is corrupt"), path.c_str());
     PinRecord r;
@@ -89,24 +85,7 @@ std::optional<PinRecord> readRecord(const std::string &path)
 void writeRecord(const std::string &path, const PinRecord &r)
 {
     nlohmann::json j = {{"owner", r.owner}, {"path", r.path}, {"flags", r.flags}, {"file", r.file}};
-    const std::string tmp = path + ".tmp";
-    {
-        UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
-        if (!fd)
-            raiseSystem(errno, _("cannot write pin record '%s'"), tmp.c_str());
-        std::string text = j.dump() + "\n";
-        if (write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
-            fsync(fd.get()) < 0) {
-            int err = errno;
-            unlink(tmp.c_str());
-            raiseSystem(err, _("cannot write pin record '%s'"), tmp.c_str());
-        }
-    }
-    if (rename(tmp.c_str(), path.c_str()) < 0) {
-        int err = errno;
-        unlink(tmp.c_str());
-        raiseSystem(err, _("cannot write pin record '%s'"), path.c_str());
-    }
+    libxl::writeFileAtomic(path, j.dump() + "\n");
 }
 
 bool isRegular(int fd)

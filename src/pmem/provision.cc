@@ -18,6 +18,7 @@
 
 #include "util/bytesize.h"
 #include "util/error.h"
+#include "util/interrupt.h"
 #include "pmem/fiemap.h"
 #include "util/i18n.h"
 #include "pmem/backing.h"
@@ -110,6 +111,7 @@ bool fillDax(int fd, const Range &r, uint64_t &done, uint64_t total, const Progr
             raiseSystem(errno, _("cannot map '%s' at offset %s"), path.c_str(), hex(off).c_str());
         }
         m.length = len;
+        checkInterrupted();
         pmem_memset_persist(m.addr, 0, len);
         done += len;
         if (progress)
@@ -127,6 +129,7 @@ void fillPlain(int fd, const Range &r, uint64_t &done, uint64_t total, const Pro
     uint64_t since_report = 0;
     while (off < end) {
         const size_t len = static_cast<size_t>(std::min<uint64_t>(kZeroBuffer, end - off));
+        checkInterrupted();
         ssize_t n = pwrite(fd, zeros.get(), len, static_cast<off_t>(off));
         if (n < 0) {
             if (errno == EINTR)
@@ -222,9 +225,13 @@ ProvisionedBacking provisionBacking(PmemInventory &inventory, const std::string 
             out.fill = fillFile(backing.fd.get(), size, backing.dax, path, progress);
         out.resolved = resolveBacking(backing, size);
     } catch (...) {
-        backing.discardIfCreated();
+        if (backing.created)
+            backing.discardIfCreated();
+        else if (out.fill.filled && static_cast<uint64_t>(backing.st.st_size) < size)
+            (void)ftruncate(backing.fd.get(), backing.st.st_size);   // back to its own size
         throw;
     }
+    out.backing = std::move(backing);
     return out;
 }
 

@@ -12,6 +12,7 @@
 #include <functional>
 #include <string>
 
+#include "pmem/backing.h"
 #include "pmem/inventory.h"
 
 namespace xlnv {
@@ -44,6 +45,7 @@ struct ProvisionedBacking {
     ResolvedBacking resolved;
     ProvisionResult fill;
     bool created = false;
+    OpenBacking backing;      // held open (O_RDWR) for what follows: label, pin
 };
 ProvisionedBacking provisionBacking(PmemInventory &inventory, const std::string &path, uint64_t size,
                                     const std::vector<std::string> &roots = {},

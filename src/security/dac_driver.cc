@@ -24,7 +24,8 @@ struct stat statFd(int fd, const std::string &path)
     return st;
 }
 
-// chown, keeping the permission bits (chown drops set-id bits).
+// chown, keeping the permission bits. chown drops set-id bits and they
+// stay dropped: a relabel never makes a file set-id for its new owner.
 void changeOwner(int fd, const std::string &path, uid_t uid, gid_t gid)
 {
     struct stat before = statFd(fd, path);
@@ -33,10 +34,10 @@ void changeOwner(int fd, const std::string &path, uid_t uid, gid_t gid)
         raiseSystem(errno, _("unable to set user and group to '%u:%u' on '%s'"),
                     static_cast<unsigned>(uid), static_cast<unsigned>(gid), path.c_str());
     struct stat after = statFd(fd, path);
-    if ((after.st_mode & 07777) != (before.st_mode & 07777) &&
-        fchmod(fd, before.st_mode & 07777) < 0)
+    const mode_t keep = before.st_mode & 07777 & ~static_cast<mode_t>(S_ISUID | S_ISGID);
+    if ((after.st_mode & 07777) != keep && fchmod(fd, keep) < 0)
         raiseSystem(errno, _("unable to restore mode %04o on '%s'"),
-                    static_cast<unsigned>(before.st_mode & 07777), path.c_str());
+                    static_cast<unsigned>(keep), path.c_str());
 }
 
 } // namespace

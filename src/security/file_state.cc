@@ -62,10 +62,12 @@ void restoreFileState(int fd, const std::string &path, const FileState &state)
         raiseSystem(errno, _("unable to set user and group to '%u:%u' on '%s'"),
                     static_cast<unsigned>(state.uid), static_cast<unsigned>(state.gid),
                     path.c_str());
-    // After chown, which may have cleared set-id bits.
-    if (fstat(fd, &st) == 0 && (st.st_mode & 07777) != state.mode && fchmod(fd, state.mode) < 0)
+    // After chown, which may have cleared set-id bits; never set them
+    // again (a backing with set-id bits is refused before it is labeled).
+    const mode_t mode = state.mode & ~static_cast<mode_t>(S_ISUID | S_ISGID);
+    if (fstat(fd, &st) == 0 && (st.st_mode & 07777) != mode && fchmod(fd, mode) < 0)
         raiseSystem(errno, _("unable to restore mode %04o on '%s'"),
-                    static_cast<unsigned>(state.mode), path.c_str());
+                    static_cast<unsigned>(mode), path.c_str());
 }
 
 } // namespace xlnv::security

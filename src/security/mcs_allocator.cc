@@ -15,6 +15,7 @@
 
 #include "security/fault_injection.h"
 #include "util/error.h"
+#include "util/state_dir.h"
 #include "util/filelock.h"
 #include "util/i18n.h"
 #include "util/strutil.h"
@@ -28,12 +29,9 @@ using Table = std::map<std::string, std::string>;
 void ensureParentDir(const std::string &file)
 {
     gchar *dir = g_path_get_dirname(file.c_str());
-    int rc = g_mkdir_with_parents(dir, 0700);
-    int err = errno;
     std::string d(dir);
     g_free(dir);
-    if (rc < 0)
-        raiseSystem(err, _("cannot create state directory '%s'"), d.c_str());
+    libxl::makeDirectories(d);
 }
 
 Table readTable(const std::string &file)
@@ -64,26 +62,13 @@ void writeTable(const std::string &file, const Table &table)
     doc["domains"] = nlohmann::json::object();
     for (const auto &[key, value] : table)
         doc["domains"][key] = value;
-    std::string text = doc.dump(2) + "\n";
-    std::string tmp = file + ".tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        raiseSystem(errno, _("Failed to create file '%s'"), tmp.c_str());
-    bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-              ::fsync(fd) == 0;
-    int err = errno;
-    ::close(fd);
-    if (!ok || ::rename(tmp.c_str(), file.c_str()) < 0) {
-        err = ok ? errno : err;
-        ::unlink(tmp.c_str());
-        raiseSystem(err, _("Failed to write file '%s'"), file.c_str());
-    }
+    libxl::writeFileAtomic(file, doc.dump(2) + "\n");
 }
 
 FileLock lockTable(const std::string &file)
 {
     ensureParentDir(file);
-    return FileLock::acquire(file + ".lock", O_RDWR | O_CREAT, 0, 0);
+    return FileLock::acquire(file + ".lock", O_RDWR | O_CREAT | O_NOFOLLOW, 0, 0);
 }
 
 bool parsePair(const std::string &pair, unsigned &a, unsigned &b)

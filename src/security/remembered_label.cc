@@ -101,10 +101,15 @@ RememberedRecord readRemembered(int fd, const std::string &path, const std::stri
 
 RememberedView viewRemembered(const std::string &path, const std::string &driver)
 {
+    return viewRemembered(-1, path, driver);
+}
+
+RememberedView viewRemembered(int fd, const std::string &path, const std::string &driver)
+{
     RememberedView view;
     auto quiet = [&](const std::string &name) -> std::optional<std::string> {
         try {
-            return xattr::getPath(path, name);
+            return fd >= 0 ? xattr::get(fd, name, path) : xattr::getPath(path, name);
         } catch (const Error &e) {
             if (xattr::isUnsupportedErrno(e.errnum()))
                 return std::nullopt;

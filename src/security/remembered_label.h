@@ -42,6 +42,8 @@ struct RememberedView {
     bool stale = false;   // present but not from this boot
 };
 RememberedView viewRemembered(const std::string &path, const std::string &driver);
+// The same through a descriptor the caller holds (not O_PATH).
+RememberedView viewRemembered(int fd, const std::string &path, const std::string &driver);
 
 // First user: label, timestamp, ref=1 (a fault point before each write).
 void writeRememberedFirst(int fd, const std::string &path, const std::string &driver,

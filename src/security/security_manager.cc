@@ -39,12 +39,12 @@ std::string deriveImageLabel(const std::string &processLabel, const std::string 
     return label.str();
 }
 
-std::vector<std::string> pathsOf(const std::vector<BackingRequest> &backings)
+std::vector<SecurityTransaction::Target> targetsOf(const std::vector<BackingRequest> &backings)
 {
-    std::vector<std::string> paths;
+    std::vector<SecurityTransaction::Target> targets;
     for (const auto &b : backings)
-        paths.push_back(b.path);
-    return paths;
+        targets.push_back({b.path, b.fd});
+    return targets;
 }
 
 } // namespace
@@ -131,7 +131,7 @@ void SecurityManager::labelBackings(const DomainRef &dom, const SecurityPlan &pl
     DacDriver dac(options_.remember_owner);
     SelinuxDriver selinux(selinuxEnabledOnHost_, options_.remember_owner);
     SecurityTransaction tx;
-    tx.lockBackings(pathsOf(backings));
+    tx.lockBackings(targetsOf(backings));
 
     std::string image = plan.image_label;
     bool needSelinux = false;
@@ -149,7 +149,7 @@ void SecurityManager::labelBackings(const DomainRef &dom, const SecurityPlan &pl
     }
 
     for (const auto &b : backings) {
-        auto *locked = tx.find(b.path);
+        auto *locked = tx.find(SecurityTransaction::Target{b.path, b.fd});
         if (!locked)
             raise(ErrorCode::Internal, _("backing '%s' is not locked"), b.path.c_str());
         if (plan.dac && b.relabel_dac)
@@ -167,10 +167,10 @@ void SecurityManager::restoreBackings(const DomainRef &dom, const SecurityPlan &
     DacDriver dac(options_.remember_owner);
     SelinuxDriver selinux(selinuxEnabledOnHost_, options_.remember_owner);
     SecurityTransaction tx;
-    tx.lockBackings(pathsOf(backings));
+    tx.lockBackings(targetsOf(backings));
 
     for (const auto &b : backings) {
-        auto *locked = tx.find(b.path);
+        auto *locked = tx.find(SecurityTransaction::Target{b.path, b.fd});
         if (!locked)
             raise(ErrorCode::Internal, _("backing '%s' is not locked"), b.path.c_str());
         // Reverse of the labeling order.

@@ -30,6 +30,7 @@ struct DomainRef {
 
 struct BackingRequest {
     std::string path;
+    int fd = -1;                   // the backing as the caller holds it (-1: open `path`)
     bool relabel_dac = true;       // false: per-device <seclabel relabel='no'/>
     bool relabel_selinux = true;
 };

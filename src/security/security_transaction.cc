@@ -1,12 +1,15 @@
 #include "security/security_transaction.h"
 
 #include <fcntl.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
 
 #include "util/error.h"
+#include "util/fd.h"
+#include "util/safe_open.h"
 #include "util/i18n.h"
 #include "util/log.h"
 
@@ -19,12 +22,23 @@ constexpr off_t kLockLength = 1;
 // libvirt retries its metadata lock for about 10 s; so do we.
 constexpr unsigned kLockTimeoutMs = 10000;
 
-struct stat statPath(const std::string &path)
+// The object a target stands for, as a descriptor we own.
+UniqueFd targetFd(const SecurityTransaction::Target &t)
 {
+    if (t.fd >= 0) {
+        UniqueFd fd(fcntl(t.fd, F_DUPFD_CLOEXEC, 0));
+        if (!fd)
+            raiseSystem(errno, _("cannot access backing '%s'"), t.path.c_str());
+        return fd;
+    }
+    UniqueFd fd(openNoLinks(AT_FDCWD, t.path, O_PATH, 0, false));
+    if (!fd)
+        raiseSystem(errno, _("cannot access backing '%s'"), t.path.c_str());
     struct stat st = {};
-    if (::stat(path.c_str(), &st) < 0)
-        raiseSystem(errno, _("cannot access backing '%s'"), path.c_str());
-    return st;
+    if (fstat(fd.get(), &st) < 0)
+        raiseSystem(errno, _("cannot access backing '%s'"), t.path.c_str());
+    checkOpenableObject(st, t.path, true);
+    return fd;
 }
 
 } // namespace
@@ -37,20 +51,29 @@ SecurityTransaction::~SecurityTransaction()
 
 void SecurityTransaction::lockBackings(const std::vector<std::string> &paths)
 {
+    std::vector<Target> targets;
+    for (const auto &p : paths)
+        targets.push_back(Target{p, -1});
+    lockBackings(targets);
+}
+
+void SecurityTransaction::lockBackings(const std::vector<Target> &targets)
+{
     std::vector<Backing> wanted;
-    for (const auto &path : paths) {
-        struct stat st = statPath(path);
-        bool dup = std::any_of(wanted.begin(), wanted.end(), [&](const Backing &b) {
-            return b.dev == st.st_dev && b.ino == st.st_ino;
-        }) || std::any_of(backings_.begin(), backings_.end(), [&](const Backing &b) {
-            return b.dev == st.st_dev && b.ino == st.st_ino;
-        });
-        if (dup)
+    for (const auto &t : targets) {
+        UniqueFd fd = targetFd(t);
+        struct stat st = {};
+        if (fstat(fd.get(), &st) < 0)
+            raiseSystem(errno, _("cannot access backing '%s'"), t.path.c_str());
+        const auto same = [&](const Backing &b) { return b.dev == st.st_dev && b.ino == st.st_ino; };
+        if (std::any_of(wanted.begin(), wanted.end(), same) ||
+            std::any_of(backings_.begin(), backings_.end(), same))
             continue;
         Backing b;
-        b.path = path;
+        b.path = t.path;
         b.dev = st.st_dev;
         b.ino = st.st_ino;
+        b.held = std::move(fd);
         wanted.push_back(std::move(b));
     }
     std::sort(wanted.begin(), wanted.end(), [](const Backing &a, const Backing &b) {
@@ -58,8 +81,7 @@ void SecurityTransaction::lockBackings(const std::vector<std::string> &paths)
     });
     // Locks of a partial attempt are released by `wanted` going away.
     for (auto &b : wanted) {
-        b.lock = FileLock::acquireWithin(b.path, O_RDWR | O_NOCTTY | O_NONBLOCK, kLockOffset,
-                                         kLockLength, kLockTimeoutMs);
+        b.lock = FileLock::acquireFdWithin(b.held.get(), b.path, kLockOffset, kLockLength, kLockTimeoutMs);
         struct stat st = {};
         if (fstat(b.lock.fd(), &st) < 0)
             raiseSystem(errno, _("cannot stat file '%s'"), b.path.c_str());
@@ -72,10 +94,16 @@ void SecurityTransaction::lockBackings(const std::vector<std::string> &paths)
         backings_.push_back(std::move(b));
 }
 
-SecurityTransaction::Backing *SecurityTransaction::find(const std::string &path)
+SecurityTransaction::Backing *SecurityTransaction::find(const Target &target)
 {
+    UniqueFd fd;
+    try {
+        fd = targetFd(target);
+    } catch (const Error &) {
+        return nullptr;
+    }
     struct stat st = {};
-    if (::stat(path.c_str(), &st) < 0)
+    if (fstat(fd.get(), &st) < 0)
         return nullptr;
     for (auto &b : backings_)
         if (b.dev == st.st_dev && b.ino == st.st_ino)

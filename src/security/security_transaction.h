@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "security/file_state.h"
+#include "util/fd.h"
 #include "util/filelock.h"
 
 namespace xlnv::security {
@@ -27,6 +28,7 @@ public:
         std::string path;
         dev_t dev = 0;
         ino_t ino = 0;
+        UniqueFd held;      // the object as the caller gave it
         FileLock lock;
         FileState before;
         int fd() const { return lock.fd(); }
@@ -37,11 +39,20 @@ public:
     SecurityTransaction &operator=(const SecurityTransaction &) = delete;
     ~SecurityTransaction();
 
-    // Open, lock and capture every path. Paths naming the same file are
-    // merged. Throws (nothing locked then) when a path cannot be opened.
+    // A backing the caller holds open (fd >= 0: the object it checked;
+    // nothing is re-resolved), or only a path (fd -1: opened here with no
+    // link in any component, type-checked through O_PATH first).
+    struct Target {
+        std::string path;
+        int fd = -1;
+    };
+    // Lock and capture every target. Targets that are the same file are
+    // merged. Throws (nothing locked then) when one cannot be opened.
+    void lockBackings(const std::vector<Target> &targets);
     void lockBackings(const std::vector<std::string> &paths);
-    // The backing for `path` (by the file it names); nullptr if not locked.
-    Backing *find(const std::string &path);
+    // The backing for `target` (by its inode); nullptr if not locked.
+    Backing *find(const Target &target);
+    Backing *find(const std::string &path) { return find(Target{path, -1}); }
 
     void onRollback(std::function<void()> undo);
     // Keep the changes; release the locks.

@@ -9,17 +9,30 @@
 #include <cstdlib>
 
 #include "pmem/backing.h"
+#include "pmem/backing_handle.h"
 #include "pmem/provision.h"
 #include "sim/sim_host.h"
 #include "sim/sim_pmem_inventory.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/i18n.h"
+#include "util/safe_open.h"
 #include "util/strutil.h"
 
 namespace xlnv::libxl {
 
 namespace {
+
+[[noreturn]] void raiseBackingOpen(int err, const std::string &path)
+{
+    if (err == ELOOP)
+        raise(ErrorCode::ConfigUnsupported,
+              _("backing path '%s' is or passes through a symbolic link"), path.c_str());
+    if (err == EXDEV)
+        raise(ErrorCode::ConfigUnsupported,
+              _("backing path '%s' leaves its persistent memory root"), path.c_str());
+    raiseSystem(err, _("cannot open NVDIMM backing '%s'"), path.c_str());
+}
 
 class SimBackings : public HostBackings {
 public:
@@ -33,10 +46,19 @@ public:
         return inventory_.resolveBacking(def.path);
     }
 
-    ProvisionedFile provision(const std::string &path, uint64_t size) override
+    HeldBacking hold(const std::string &path, uint64_t size) override
     {
-        ProvisionedFile out;
+        HeldBacking out;
+        out.path = path;
+        out.object = hostObject(path);
         if (devdax(path)) {
+            // The stand-in image lives in the sim's own state directory.
+            UniqueFd fd(openNoLinks(AT_FDCWD, out.object, O_PATH, 0, false));
+            if (!fd)
+                raiseSystem(errno, _("cannot open NVDIMM backing '%s'"), path.c_str());
+            out.fd = reopenForIo(fd.get(), O_RDWR, path);
+            out.id = identityOf(out.fd.get());
+            out.pin_kind = PinKind::ClaimOnly;
             out.resolved = inventory_.resolveBacking(path);
             return out;
         }
@@ -44,33 +66,54 @@ public:
             raise(ErrorCode::InvalidArg,
                   _("the NVDIMM target size %llu for '%s' must be a positive multiple of 4 KiB"),
                   static_cast<unsigned long long>(size), path.c_str());
-        checkUnderMount(path);
-        UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-        if (fd) {
-            out.created = true;
-        } else if (errno == EEXIST) {
-            fd.reset(open(path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC));
+        const std::vector<std::string> mounts = inventory_.mountRoots();
+        // O_PATH first, beneath a mount, no link in any component.
+        UniqueFd fd(openUnderRoots(path, mounts, O_PATH));
+        if (!fd && errno == ENOENT) {
+            std::string base;
+            UniqueFd dir = openParentUnderRoots(path, mounts, base);
+            if (!dir)
+                raiseBackingOpen(errno, path);
+            fd.reset(openNoLinks(dir.get(), base, O_RDWR | O_CREAT | O_EXCL | O_NOCTTY, 0600));
             if (!fd)
-                raiseSystem(errno, _("cannot open NVDIMM backing '%s'"), path.c_str());
-        } else {
-            raiseSystem(errno, _("cannot create NVDIMM backing '%s'"), path.c_str());
+                raiseSystem(errno, _("cannot create NVDIMM backing '%s'"), path.c_str());
+            out.created = true;
+        } else if (!fd) {
+            raiseBackingOpen(errno, path);
         }
         struct stat st;
         if (fstat(fd.get(), &st) < 0)
             raiseSystem(errno, _("cannot stat NVDIMM backing '%s'"), path.c_str());
-        if (out.created)
-            out.ino = static_cast<uint64_t>(st.st_ino);
+        out.id = identityOf(fd.get());
         try {
-            if (!S_ISREG(st.st_mode))
-                raise(ErrorCode::InvalidArg,
-                      _("NVDIMM backing '%s' on a DAX filesystem must be a regular file"), path.c_str());
-            fillFile(fd.get(), size, false, path);
-            out.resolved = inventory_.resolveBacking(path);
+            checkOpenableObject(st, path, false);
+            out.fd = out.created ? std::move(fd) : reopenForIo(fd.get(), O_RDWR, path);
+            out.old_size = static_cast<uint64_t>(st.st_size);
+            out.grown = !out.created && out.old_size < size;
+            fillFile(out.fd.get(), size, false, path);
+            out.resolved = inventory_.resolveFile(out.fd.get(), path);
         } catch (...) {
-            if (out.created)
-                discardCreated(path, out.ino);
+            discard(out);
             throw;
         }
+        return out;
+    }
+
+    UniqueFd probe(const std::string &path) override
+    {
+        if (devdax(path))
+            return UniqueFd(openNoLinks(AT_FDCWD, hostObject(path), O_PATH, 0, false));
+        return UniqueFd(openUnderRoots(path, inventory_.mountRoots(), O_PATH));
+    }
+
+    std::vector<std::string> roots() override
+    {
+        std::vector<std::string> out = inventory_.mountRoots();
+        for (const auto &d : host_->description().namespaces)
+            if (d.ns.mode == PmemMode::Devdax) {
+                const std::string image = host_->backingFile(d);
+                out.push_back(image.substr(0, image.rfind('/')));
+            }
         return out;
     }
 
@@ -82,14 +125,9 @@ public:
         return path;
     }
 
-    PinKind pinKind(const std::string &path) override
-    {
-        return hostObject(path) == path ? PinKind::Auto : PinKind::ClaimOnly;
-    }
-
     void discardCreated(const std::string &path, uint64_t ino) noexcept override
     {
-        unlinkIfSameInode(path, ino);
+        unlinkUnderRootsIfSameInode(path, inventory_.mountRoots(), ino);
         // Forget where the sim placed it, so the host is as before.
         try {
             SimHost::Session s(*host_, true);
@@ -122,27 +160,6 @@ private:
             if (d.ns.mode == PmemMode::Devdax && path == "/dev/" + d.ns.chardev)
                 return true;
         return false;
-    }
-
-    // Refuse before creating anything outside the sim's DAX mounts.
-    void checkUnderMount(const std::string &path) const
-    {
-        const size_t slash = path.rfind('/');
-        const std::string parent = slash == std::string::npos || slash == 0 ? "/" : path.substr(0, slash);
-        char real[PATH_MAX];
-        if (path.empty() || path[0] != '/' || !realpath(parent.c_str(), real))
-            raise(ErrorCode::InvalidArg,
-                  _("'%s' is neither a devdax device nor a file on a DAX filesystem of this host"),
-                  path.c_str());
-        const std::string dir = real;
-        for (const auto &d : host_->description().namespaces) {
-            const std::string mount = host_->mountPath(d);
-            if (!mount.empty() && (dir == mount || startsWith(dir, mount + "/")))
-                return;
-        }
-        raise(ErrorCode::InvalidArg,
-              _("'%s' is neither a devdax device nor a file on a DAX filesystem of this host"),
-              path.c_str());
     }
 
     std::shared_ptr<SimHost> host_;

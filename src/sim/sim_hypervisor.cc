@@ -6,6 +6,9 @@
 #include <chrono>
 #include <thread>
 
+#include "acpi/firmware.h"
+#include "acpi/fit_page.h"
+#include "acpi/nfit.h"
 #include "util/error.h"
 #include "util/fault_injection.h"
 #include "util/i18n.h"
@@ -260,15 +263,153 @@ void SimHypervisor::destroyDomain(uint32_t domid)
     s.commit();
 }
 
+namespace {
+
+// The FIT of an acpi_firmware blob as the guest reads it at boot: the
+// NFIT's structures; no NFIT (a hotplug SSDT alone) is an empty FIT.
+acpi::Bytes readBlob(const std::string &path)
+{
+    acpi::Bytes blob;
+    FILE *f = std::fopen(path.c_str(), "rb");
+    if (!f)
+        return blob;
+    uint8_t buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
+        blob.insert(blob.end(), buf, buf + n);
+    std::fclose(f);
+    return blob;
+}
+
+std::vector<uint8_t> bootFitFromBlob(const std::string &path)
+{
+    for (const auto &t : acpi::splitAcpiTables(readBlob(path)))
+        if (auto fit = acpi::nfitStructures(t))
+            return *fit;
+    return {};
+}
+
+// NFIT structures of a FIT, each as its bytes (type + length framing).
+std::vector<acpi::Bytes> fitStructures(const acpi::Bytes &fit)
+{
+    std::vector<acpi::Bytes> out;
+    size_t pos = 0;
+    while (pos + 4 <= fit.size()) {
+        const size_t len = fit[pos + 2] | (fit[pos + 3] << 8);
+        if (len < 4 || len > fit.size() - pos)
+            break;
+        out.emplace_back(fit.begin() + pos, fit.begin() + pos + len);
+        pos += len;
+    }
+    return out;
+}
+
+std::vector<SimGuestFitDevice> fitDevices(const acpi::Bytes &fit)
+{
+    std::vector<SimGuestFitDevice> out;
+    for (const auto &d : acpi::parseFit(fit))
+        out.push_back({d.slot, d.spa, d.size, d.readonly});
+    return out;
+}
+
+} // namespace
+
 void SimHypervisor::publishGuestView(uint32_t domid, const GuestNvdimmView &view)
 {
     SimHost::Session s(*host_, true);
     const std::string name = s.activeDomain(domid).name;
-    if (view.nvdimms.empty() && view.acpi_firmware.empty())
+    if (view.nvdimms.empty() && view.acpi_firmware.empty()) {
         s.state().guest_views.erase(name);
-    else
-        s.state().guest_views[name] = view;
+        s.commit();
+        return;
+    }
+    SimGuestView merged;
+    merged.nvdimms = view.nvdimms;
+    merged.acpi_firmware = view.acpi_firmware;
+    merged.acpi_firmware_bytes = view.acpi_firmware_bytes;
+    auto old = s.state().guest_views.find(name);
+    if (old != s.state().guest_views.end() && old->second.fit_booted) {
+        // The guest's OS keeps what it has; only a notification changes it.
+        const SimGuestView &o = old->second;
+        merged.fit_booted = true;
+        merged.fit = o.fit;
+        merged.fit_page = o.fit_page;
+        merged.fit_devices = o.fit_devices;
+        merged.notifications = o.notifications;
+        merged.fit_rejections = o.fit_rejections;
+        merged.fit_error = o.fit_error;
+    } else if (!view.acpi_firmware.empty()) {
+        // First tables of this domain's life: what the guest booted with.
+        merged.fit_booted = true;
+        merged.fit = bootFitFromBlob(view.acpi_firmware);
+        merged.fit_devices = fitDevices(merged.fit);
+    }
+    s.state().guest_views[name] = merged;
     s.commit();
+}
+
+BuiltNvdimms SimHypervisor::builtNvdimms(uint32_t domid)
+{
+    SimHost::Session s(*host_, false);
+    const DomainInfo &dom = s.activeDomain(domid);
+    // What the domain really has: its mappings, and the blob its guest
+    // booted with (as libxl's stored configuration names it on Xen).
+    BuiltNvdimms built;
+    built.iomem = s.state().ledger.mappings(domid);
+    auto view = s.state().guest_views.find(dom.name);
+    if (view != s.state().guest_views.end() && !view->second.acpi_firmware.empty())
+        built.acpi_firmware = readBlob(view->second.acpi_firmware);
+    return built;
+}
+
+NvdimmNotification SimHypervisor::notifyNvdimmChange(uint32_t domid, uint64_t fitGfn,
+                                                      const std::vector<uint8_t> &page, unsigned irq)
+{
+    SimHost::Session s(*host_, true);
+    const DomainInfo &dom = s.activeDomain(domid);
+    if (dom.kind != DomainKind::Hvm)
+        raise(ErrorCode::OperationUnsupported,
+              _("domain '%s' is not HVM: it has no ISA interrupt to notify its NVDIMM changes"),
+              dom.name.c_str());
+    if (page.size() != acpi::kFitPageSize || (page[0] & 1))
+        raise(ErrorCode::Internal, "%s", _("a FIT page is 4096 bytes with an even generation"));
+    if (irq == 0 || irq == 2 || irq > 15)
+        raise(ErrorCode::InvalidArg, _("IRQ %u is not an ISA IRQ"), irq);
+    for (const auto &r : dom.ram)
+        if (rangesOverlap(r.gfn, r.nr, fitGfn, 1))
+            raise(ErrorCode::OperationInvalid, _("guest frame %s of domain '%s' is RAM, not its FIT page"),
+                  hex(fitGfn).c_str(), dom.name.c_str());
+    if (auto m = s.state().ledger.findGuestOverlap(domid, fitGfn, 1))
+        raise(ErrorCode::OperationInvalid,
+              _("guest frame %s of domain '%s' is mapped to host frames; it cannot hold its FIT page"),
+              hex(fitGfn).c_str(), dom.name.c_str());
+    SimGuestView &view = s.state().guest_views[dom.name];
+    NvdimmNotification result;
+    result.page_created = view.fit_page.empty();
+    view.fit_page = page;
+    view.notifications++;
+    result.notified = true;
+    // The guest's nfit driver on Notify(NVDR, 0x80): evaluate _FIT, keep
+    // entries it has, add new ones; an entry gone is an error and nothing
+    // changes (Linux: "new nfit deletes entries (unsupported)").
+    if (view.fit_booted) {
+        const acpi::Bytes next = acpi::readFitPage(page, view.fit);
+        const auto have = fitStructures(view.fit);
+        const auto seen = fitStructures(next);
+        bool keeps = true;
+        for (const auto &h : have)
+            if (std::find(seen.begin(), seen.end(), h) == seen.end())
+                keeps = false;
+        if (!keeps) {
+            view.fit_rejections++;
+            view.fit_error = "new nfit deletes entries (unsupported)";
+        } else {
+            view.fit = next;
+            view.fit_devices = fitDevices(next);
+        }
+    }
+    s.commit();
+    return result;
 }
 
 SimGuestView SimHypervisor::guestView(uint32_t domid)

@@ -67,6 +67,14 @@ public:
     void checkLifecycle(LifecycleOp) override {}
     uint32_t startDomain(const std::string &name, bool paused = false) override;
     void destroyDomain(uint32_t domid) override;
+    // The guest model: a guest whose tables have a FIT reads the page on
+    // every notification and takes it the way Linux's nfit driver does
+    // (sim_state.h, SimGuestView). The page may not be RAM or mapped.
+    NvdimmNotification notifyNvdimmChange(uint32_t domid, uint64_t fitGfn,
+                                          const std::vector<uint8_t> &page, unsigned irq) override;
+
+    // Its mappings and the acpi_firmware blob its guest view names.
+    BuiltNvdimms builtNvdimms(uint32_t domid) override;
 
     // What the running guest now sees of its NVDIMMs (its NFIT data);
     // replaced on every attach/detach/start, dropped on destroy.

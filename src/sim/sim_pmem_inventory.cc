@@ -1,5 +1,6 @@
 #include "sim/sim_pmem_inventory.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -7,7 +8,10 @@
 #include <climits>
 #include <cstdlib>
 
+#include "pmem/backing_handle.h"
 #include "util/error.h"
+#include "util/fd.h"
+#include "util/safe_open.h"
 #include "util/i18n.h"
 #include "util/strutil.h"
 
@@ -54,26 +58,42 @@ std::vector<PmemNamespace> SimPmemInventory::namespaces()
     return out;
 }
 
+std::vector<std::string> SimPmemInventory::mountRoots() const
+{
+    std::vector<std::string> roots;
+    for (const auto &d : host_->description().namespaces)
+        if (const std::string mount = host_->mountPath(d); !mount.empty())
+            roots.push_back(mount);
+    return roots;
+}
+
 ResolvedBacking SimPmemInventory::resolveBacking(const std::string &path)
 {
     for (const auto &d : host_->description().namespaces)
         if (d.ns.mode == PmemMode::Devdax && path == "/dev/" + d.ns.chardev)
             return singleExtent(path, BackingKind::Devdax, d.ns, d.ns.spa, d.ns.size);
-
-    char real[PATH_MAX];
-    if (!realpath(path.c_str(), real))
+    // Like the real host: beneath a mount, no link in any component.
+    UniqueFd fd(openUnderRoots(path, mountRoots(), O_PATH));
+    if (!fd) {
+        if (errno == ENOENT)
+            raise(ErrorCode::InvalidArg, _("backing '%s' does not exist; create it with pmem-provision"),
+                  path.c_str());
         raiseSystem(errno, _("cannot resolve NVDIMM backing '%s'"), path.c_str());
-    const std::string resolved = real;
+    }
+    return resolveFile(fd.get(), path);
+}
+
+ResolvedBacking SimPmemInventory::resolveFile(int fd, const std::string &path)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        raiseSystem(errno, _("cannot stat NVDIMM backing '%s'"), path.c_str());
+    checkOpenableObject(st, path, false);
     for (const auto &d : host_->description().namespaces) {
         const std::string mount = host_->mountPath(d);
-        if (mount.empty() || !startsWith(resolved, mount + "/"))
+        if (mount.empty() || !startsWith(path, mount + "/"))
             continue;
-        struct stat st;
-        if (stat(resolved.c_str(), &st) < 0)
-            raiseSystem(errno, _("cannot stat NVDIMM backing '%s'"), path.c_str());
-        if (!S_ISREG(st.st_mode))
-            raise(ErrorCode::InvalidArg, _("NVDIMM backing '%s' on a DAX filesystem must be a regular file"),
-                  path.c_str());
+        const std::string resolved = path;
         const uint64_t unit = d.ns.align ? d.ns.align : kPageSize;
         const uint64_t length = roundUp(std::max<uint64_t>(static_cast<uint64_t>(st.st_size), 1), unit);
         const std::string rel = resolved.substr(mount.size() + 1);

@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "sim/sim_host.h"
 #include "pmem/inventory.h"
@@ -25,7 +26,12 @@ public:
     std::vector<PmemNamespace> namespaces() override;   // fsdax: mount = absolute path
 
     // NoDomain-free: InvalidArg when the path is not sim pmem.
+    // Files are opened beneath the mounts (pmem/backing_handle.h).
     ResolvedBacking resolveBacking(const std::string &path);
+    // A file already open as `fd` (O_PATH will do), named `path` under a mount.
+    ResolvedBacking resolveFile(int fd, const std::string &path);
+    // The fsdax mount directories: the roots backing files live beneath.
+    std::vector<std::string> mountRoots() const;
 
 private:
     std::shared_ptr<SimHost> host_;

@@ -2,6 +2,7 @@
 
 #include "util/error.h"
 #include "util/i18n.h"
+#include "util/strutil.h"
 
 namespace xlnv::libxl {
 
@@ -22,6 +23,18 @@ DomainState stateFromKey(const std::string &s)
     if (s == "running") return DomainState::Running;
     if (s == "paused") return DomainState::Paused;
     return DomainState::Shutoff;
+}
+
+} // namespace
+
+namespace {
+
+std::vector<uint8_t> fromHex(const std::string &h)
+{
+    std::vector<uint8_t> out;
+    if (!hexToBytes(h, out))
+        raise(ErrorCode::Internal, "%s", _("corrupt simulated host state: bad hex string"));
+    return out;
 }
 
 } // namespace
@@ -63,6 +76,16 @@ nlohmann::json SimState::toJson() const
             v["nvdimms"].push_back({{"alias", n.alias}, {"base", n.base}, {"size", n.size}});
         v["acpi_firmware"] = view.acpi_firmware;
         v["acpi_firmware_bytes"] = view.acpi_firmware_bytes;
+        v["fit_booted"] = view.fit_booted;
+        v["fit"] = bytesToHex(view.fit);
+        v["fit_page"] = bytesToHex(view.fit_page);
+        v["fit_devices"] = nlohmann::json::array();
+        for (const auto &d : view.fit_devices)
+            v["fit_devices"].push_back({{"slot", d.slot}, {"base", d.base}, {"size", d.size},
+                                        {"readonly", d.readonly}});
+        v["notifications"] = view.notifications;
+        v["fit_rejections"] = view.fit_rejections;
+        v["fit_error"] = view.fit_error;
         j["guest_views"][name] = v;
     }
     return j;
@@ -104,6 +127,16 @@ SimState SimState::fromJson(const nlohmann::json &j)
                                             n.at("size").get<uint64_t>()});
                 view.acpi_firmware = v.value("acpi_firmware", std::string());
                 view.acpi_firmware_bytes = v.value("acpi_firmware_bytes", 0ULL);
+                view.fit_booted = v.value("fit_booted", false);
+                view.fit = fromHex(v.value("fit", std::string()));
+                view.fit_page = fromHex(v.value("fit_page", std::string()));
+                if (v.contains("fit_devices"))
+                    for (const auto &d : v.at("fit_devices"))
+                        view.fit_devices.push_back({d.at("slot").get<unsigned>(), d.at("base").get<uint64_t>(),
+                                                    d.at("size").get<uint64_t>(), d.value("readonly", false)});
+                view.notifications = v.value("notifications", 0ULL);
+                view.fit_rejections = v.value("fit_rejections", 0ULL);
+                view.fit_error = v.value("fit_error", std::string());
                 s.guest_views[name] = std::move(view);
             }
         return s;

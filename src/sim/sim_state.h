@@ -40,9 +40,36 @@ struct SimFileAllocation {
     uint64_t length = 0;   // bytes, a multiple of the namespace align
 };
 
-// What a running guest sees: hypervisor.h's view.
+// What a running guest has been told about its NVDIMMs: hypervisor.h's
+// GuestNvdimm (alias, guest base, size).
 using SimGuestNvdimm = GuestNvdimm;
-using SimGuestView = GuestNvdimmView;
+
+// An NVDIMM as the guest's OS knows it from its FIT (no alias: the FIT
+// has none).
+struct SimGuestFitDevice {
+    unsigned slot = 0;
+    uint64_t base = 0;
+    uint64_t size = 0;
+    bool readonly = false;
+    bool operator==(const SimGuestFitDevice &) const = default;
+};
+
+struct SimGuestView {
+    std::vector<SimGuestNvdimm> nvdimms;   // the tables the toolstack published
+    std::string acpi_firmware;          // path of the blob, "" for none
+    uint64_t acpi_firmware_bytes = 0;
+    // The guest's OS, modelled on Linux's nfit driver: it read its FIT
+    // from the tables at boot (fit_booted) and re-reads it only when
+    // notified; a FIT that drops or changes an entry it has is rejected
+    // and its view stays as it was.
+    bool fit_booted = false;
+    std::vector<uint8_t> fit;              // the FIT the OS holds
+    std::vector<uint8_t> fit_page;         // the FIT page as last written; empty: none yet
+    std::vector<SimGuestFitDevice> fit_devices;   // what the OS sees (from `fit`)
+    uint64_t notifications = 0;
+    uint64_t fit_rejections = 0;
+    std::string fit_error;                 // the last rejection, as Linux logs it
+};
 
 struct SimState {
     std::string host_uri;

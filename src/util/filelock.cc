@@ -10,6 +10,7 @@
 
 #include "util/error.h"
 #include "util/i18n.h"
+#include "util/strutil.h"
 
 namespace xlnv {
 
@@ -19,6 +20,12 @@ FileLock FileLock::lockImpl(const std::string &path, int openFlags, off_t start,
     int fd = ::open(path.c_str(), openFlags | O_CLOEXEC, createMode);
     if (fd < 0)
         raiseSystem(errno, _("Failed to open file '%s'"), path.c_str());
+    return lockFd(fd, path, start, length, mode, wait);
+}
+
+FileLock FileLock::lockFd(int fd, const std::string &path, off_t start, off_t length, Mode mode,
+                          bool wait)
+{
 
     struct flock fl = {};
     fl.l_type = mode == Mode::Exclusive ? F_WRLCK : F_RDLCK;
@@ -55,13 +62,16 @@ FileLock FileLock::tryAcquire(const std::string &path, int openFlags, off_t star
     return lockImpl(path, openFlags, start, length, mode, createMode, false);
 }
 
-FileLock FileLock::acquireWithin(const std::string &path, int openFlags, off_t start,
-                                 off_t length, unsigned timeoutMs, Mode mode, mode_t createMode)
+namespace {
+
+// Calls `tryOnce` until it returns a locked FileLock or `timeoutMs` pass.
+template <typename Try>
+FileLock retryWithin(const std::string &path, unsigned timeoutMs, Try tryOnce)
 {
     using clock = std::chrono::steady_clock;
     const auto deadline = clock::now() + std::chrono::milliseconds(timeoutMs);
     for (;;) {
-        FileLock lock = lockImpl(path, openFlags, start, length, mode, createMode, false);
+        FileLock lock = tryOnce();
         if (lock.locked())
             return lock;
         if (clock::now() >= deadline)
@@ -69,6 +79,30 @@ FileLock FileLock::acquireWithin(const std::string &path, int openFlags, off_t s
                   _("cannot lock '%s': another process holds its lock"), path.c_str());
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
+}
+
+} // namespace
+
+FileLock FileLock::acquireWithin(const std::string &path, int openFlags, off_t start,
+                                 off_t length, unsigned timeoutMs, Mode mode, mode_t createMode)
+{
+    return retryWithin(path, timeoutMs, [&] {
+        return lockImpl(path, openFlags, start, length, mode, createMode, false);
+    });
+}
+
+FileLock FileLock::acquireFdWithin(int fd, const std::string &path, off_t start, off_t length,
+                                   unsigned timeoutMs, Mode mode)
+{
+    return retryWithin(path, timeoutMs, [&] {
+        // OFD locks belong to the open file description: our own open of
+        // the object, so a second lock in this process waits on the first.
+        int dup = ::open(strprintf("/proc/self/fd/%d", fd).c_str(),
+                         O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (dup < 0)
+            raiseSystem(errno, _("Failed to open file '%s'"), path.c_str());
+        return lockFd(dup, path, start, length, mode, false);
+    });
 }
 
 FileLock::FileLock(FileLock &&other) noexcept

@@ -33,6 +33,11 @@ public:
                                   off_t length, unsigned timeoutMs,
                                   Mode mode = Mode::Exclusive, mode_t createMode = 0600);
 
+    // Same on a duplicate of `fd` (the caller's descriptor of an object
+    // it opened safely); `path` only names it in messages.
+    static FileLock acquireFdWithin(int fd, const std::string &path, off_t start, off_t length,
+                                    unsigned timeoutMs, Mode mode = Mode::Exclusive);
+
     FileLock() = default;
     FileLock(FileLock &&other) noexcept;
     FileLock &operator=(FileLock &&other) noexcept;
@@ -47,6 +52,8 @@ public:
     void release() noexcept;
 
 private:
+    static FileLock lockFd(int fd, const std::string &path, off_t start, off_t length, Mode mode,
+                           bool wait);
     static FileLock lockImpl(const std::string &path, int openFlags, off_t start, off_t length,
                              Mode mode, mode_t createMode, bool wait);
     int fd_ = -1;

@@ -104,4 +104,42 @@ std::string hex(uint64_t v)
     return strprintf("0x%llx", static_cast<unsigned long long>(v));
 }
 
+std::string bytesToHex(const std::vector<uint8_t> &bytes)
+{
+    static const char digits[] = "0123456789abcdef";
+    std::string h;
+    h.reserve(bytes.size() * 2);
+    for (uint8_t b : bytes) {
+        h += digits[b >> 4];
+        h += digits[b & 15];
+    }
+    return h;
+}
+
+bool hexToBytes(std::string_view text, std::vector<uint8_t> &out)
+{
+    if (text.size() % 2 || text.find_first_not_of("0123456789abcdef") != std::string_view::npos)
+        return false;
+    auto nib = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+    out.clear();
+    for (size_t i = 0; i < text.size(); i += 2)
+        out.push_back(static_cast<uint8_t>(nib(text[i]) * 16 + nib(text[i + 1])));
+    return true;
+}
+
+std::string quoteBounded(std::string_view text, size_t max)
+{
+    std::string out;
+    for (size_t i = 0; i < text.size() && i < max; i++) {
+        const unsigned char c = static_cast<unsigned char>(text[i]);
+        if (c < 0x20 || c == 0x7f)
+            out += strprintf("\\x%02x", c);
+        else
+            out += static_cast<char>(c);
+    }
+    if (text.size() > max)
+        out += strprintf("... (%zu bytes)", text.size());
+    return out;
+}
+
 } // namespace xlnv

@@ -23,7 +23,17 @@ std::string trim(std::string_view s);
 bool parseUInt64(std::string_view s, uint64_t &out, bool allowHex = false);
 bool parseUInt(std::string_view s, unsigned &out, bool allowHex = false);
 
+// User text for an error message: at most `max` bytes of it, control
+// characters and NUL shown as \xNN, "..." and the full length when cut
+// (a 100 MB <path> must not become a 100 MB error line).
+std::string quoteBounded(std::string_view text, size_t max = 256);
+
 // "0x1f" lower-case hex with prefix.
 std::string hex(uint64_t v);
+
+// Bytes as lower-case hex digits, two per byte, and back; hexToBytes
+// returns false on an odd length or anything but lower-case hex digits.
+std::string bytesToHex(const std::vector<uint8_t> &bytes);
+bool hexToBytes(std::string_view text, std::vector<uint8_t> &out);
 
 } // namespace xlnv

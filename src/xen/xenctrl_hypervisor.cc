@@ -7,10 +7,13 @@
 #include <memory>
 #include <optional>
 
+#include <sys/mman.h>
+
 #include "hypervisor/domain_xml.h"
 #include "util/state_dir.h"
 #include "util/error.h"
 #include "util/i18n.h"
+#include "util/log.h"
 #include "util/strutil.h"
 
 // Xen's public headers use anonymous unions and GNU attributes and refuse
@@ -18,6 +21,8 @@
 #undef __STRICT_ANSI__
 extern "C" {
 #include <xenctrl.h>
+#include <xendevicemodel.h>
+#include <xenforeignmemory.h>
 #include <xenguest.h>
 #include <libxl.h>
 #include <libxl_utils.h>
@@ -436,6 +441,138 @@ uint32_t XenctrlHypervisor::startDomain(const std::string &, bool)
 void XenctrlHypervisor::destroyDomain(uint32_t)
 {
     checkLifecycle(LifecycleOp::Destroy);
+}
+
+namespace {
+
+// Closes what it opened, whatever path the caller leaves by.
+struct ForeignMemory {
+    xenforeignmemory_handle *h = nullptr;
+    ~ForeignMemory()
+    {
+        if (h)
+            xenforeignmemory_close(h);
+    }
+};
+
+struct DeviceModel {
+    xendevicemodel_handle *h = nullptr;
+    ~DeviceModel()
+    {
+        if (h)
+            xendevicemodel_close(h);
+    }
+};
+
+// One guest frame mapped writable into this process, or nullptr (errno
+// set) when the frame has no RAM behind it.
+void *mapGuestFrame(xenforeignmemory_handle *fm, uint32_t domid, uint64_t gfn)
+{
+    xen_pfn_t pfn = gfn;
+    int err = 0;
+    void *p = xenforeignmemory_map(fm, domid, PROT_READ | PROT_WRITE, 1, &pfn, &err);
+    if (p && err) {
+        xenforeignmemory_unmap(fm, p, 1);
+        errno = -err;
+        return nullptr;
+    }
+    return p;
+}
+
+} // namespace
+
+NvdimmNotification XenctrlHypervisor::notifyNvdimmChange(uint32_t domid, uint64_t fitGfn,
+                                                          const std::vector<uint8_t> &page, unsigned irq)
+{
+    if (page.size() != kPageSize || (page[0] & 1))
+        raise(ErrorCode::Internal, "%s", _("a FIT page is 4096 bytes with an even generation"));
+    NvdimmNotification result;
+    ForeignMemory fm;
+    fm.h = xenforeignmemory_open(logger_.get(), 0);
+    if (!fm.h)
+        raiseSystem(errno, "%s", _("cannot open Xen's foreign memory interface"));
+    void *p = mapGuestFrame(fm.h, domid, fitGfn);
+    if (!p) {
+        // First notification of this domain's life: give it the page. It
+        // is populated like RAM (so `xl save` keeps it) at a frame above
+        // the guest's E820 RAM, so the guest never uses it as RAM.
+        xen_pfn_t ext = fitGfn;
+        int rc = xc_domain_populate_physmap_exact(xch_, domid, 1, 0, 0, &ext);
+        if (rc != 0) {
+            // A domain at its memory limit: one more page.
+            xc_domaininfo_t di;
+            if (xc_domain_getinfolist(xch_, domid, 1, &di) == 1 && di.domain == domid &&
+                xc_domain_setmaxmem(xch_, domid, di.max_pages * (kPageSize / 1024) + kPageSize / 1024) == 0) {
+                ext = fitGfn;
+                rc = xc_domain_populate_physmap_exact(xch_, domid, 1, 0, 0, &ext);
+            }
+        }
+        if (rc != 0)
+            raise(ErrorCode::OperationFailed, _("cannot populate the FIT page at guest frame 0x%llx of domain %u: %s"),
+                  static_cast<unsigned long long>(fitGfn), domid,
+                  !logger_.lastError().empty() ? logger_.lastError().c_str() : std::strerror(errno));
+        result.page_created = true;
+        p = mapGuestFrame(fm.h, domid, fitGfn);
+        if (!p)
+            raiseSystem(errno, _("cannot map the FIT page at guest frame 0x%llx of domain %u"),
+                        static_cast<unsigned long long>(fitGfn), domid);
+    }
+    // Seqlock: odd generation, bytes, even generation (acpi/fit_page.h).
+    auto *gen = static_cast<volatile uint32_t *>(p);
+    uint32_t g = 0;
+    std::memcpy(&g, page.data(), 4);
+    *gen = g - 1;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    std::memcpy(static_cast<uint8_t *>(p) + 4, page.data() + 4, kPageSize - 4);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    *gen = g;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    xenforeignmemory_unmap(fm.h, p, 1);
+
+    // An edge on the GED's ISA IRQ: Xen routes it through the emulated
+    // PIC/IOAPIC, or as an event channel to a PVHVM guest that took the
+    // GSI as a pirq.
+    DeviceModel dm;
+    dm.h = xendevicemodel_open(logger_.get(), 0);
+    if (!dm.h) {
+        xlnv::warn(_("domain %u: cannot open Xen's device model interface to raise IRQ %u: %s"), domid, irq,
+                   std::strerror(errno));
+        return result;
+    }
+    if (xendevicemodel_set_isa_irq_level(dm.h, domid, static_cast<uint8_t>(irq), 1) != 0 ||
+        xendevicemodel_set_isa_irq_level(dm.h, domid, static_cast<uint8_t>(irq), 0) != 0) {
+        xlnv::warn(_("domain %u: cannot raise IRQ %u: %s"), domid, irq, std::strerror(errno));
+        return result;
+    }
+    result.notified = true;
+    return result;
+}
+
+BuiltNvdimms XenctrlHypervisor::builtNvdimms(uint32_t domid)
+{
+    BuiltNvdimms built;
+    libxl_domain_config cfg;
+    libxl_domain_config_init(&cfg);
+    if (libxl_retrieve_domain_configuration(ctx_, domid, &cfg, nullptr) != 0) {
+        libxl_domain_config_dispose(&cfg);
+        return built;
+    }
+    for (int i = 0; i < cfg.b_info.num_iomem; i++) {
+        const auto &r = cfg.b_info.iomem[i];
+        const uint64_t gfn = r.gfn == ~0ULL ? r.start : r.gfn;   // libxl: unset gfn = 1:1
+        built.iomem.push_back({gfn, r.start, r.number});
+    }
+    if (cfg.b_info.type == LIBXL_DOMAIN_TYPE_HVM && cfg.b_info.u.hvm.acpi_firmware) {
+        if (FILE *f = std::fopen(cfg.b_info.u.hvm.acpi_firmware, "rb")) {
+            uint8_t buf[4096];
+            size_t n;
+            while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && built.acpi_firmware.size() < (1u << 20))
+                built.acpi_firmware.insert(built.acpi_firmware.end(), buf, buf + n);
+            std::fclose(f);
+        }
+    }
+    libxl_domain_config_dispose(&cfg);
+    return built;
 }
 
 } // namespace xlnv::libxl

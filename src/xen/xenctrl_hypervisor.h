@@ -41,6 +41,13 @@ public:
     // Xen's default HVM policy (PVH guests are HVM containers too).
     unsigned physAddrBits(const DomainInfo &dom) override;
     unsigned defaultPhysAddrBits(DomainKind kind) override;
+    // Populates the FIT page on first use (xc_domain_populate_physmap_exact,
+    // one page more of maxmem when the domain is at its limit), writes it
+    // through xenforeignmemory, pulses the IRQ with libxendevicemodel.
+    NvdimmNotification notifyNvdimmChange(uint32_t domid, uint64_t fitGfn,
+                                          const std::vector<uint8_t> &page, unsigned irq) override;
+    // libxl's stored configuration: iomem ranges, the acpi_firmware blob.
+    BuiltNvdimms builtNvdimms(uint32_t domid) override;
 
     // The guest is not told yet: the hotplug work adds the notification
     // through libxendevicemodel.

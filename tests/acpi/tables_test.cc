@@ -24,18 +24,14 @@
 #include "acpi_test_support.h"
 
 using namespace xlnv::acpi;
+using xlnv::acpi::test::haveIasl;
 using xlnv::acpi::test::readBytes;
+using xlnv::acpi::test::readText;
 using xlnv::acpi::test::TempDir;
+using xlnv::acpi::test::writeBytes;
 
 namespace {
 
-void writeBytes(const std::string &path, const Bytes &bytes)
-{
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char *>(bytes.data()),
-                                                static_cast<std::streamsize>(bytes.size()));
-}
-
-bool haveIasl() { return std::system("command -v iasl >/dev/null 2>&1") == 0; }
 
 struct IaslRun {
     int status = -1;
@@ -53,6 +49,18 @@ IaslRun disassemble(const std::string &dir, const std::string &name, const Bytes
     run.log = xlnv::test::readFile(dir + "/" + name + ".log");
     run.dsl = xlnv::test::readFile(dir + "/" + name + ".dsl");
     return run;
+}
+
+// iasl recompiles its own disassembly (DIR/ssdt.dsl) of `ssdt`: the AML
+// after the header must be ours (iasl writes its own compiler ID).
+void expectRecompilesToTheSameAml(const std::string &dir, const Bytes &ssdt)
+{
+    std::string cmd = "cd '" + dir + "' && iasl -p again ssdt.dsl > again.log 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << readText(dir + "/again.log");
+    Bytes again = readBytes(dir + "/again.aml");
+    ASSERT_GE(again.size(), kTableHeaderSize);
+    EXPECT_EQ(Bytes(again.begin() + kTableHeaderSize, again.end()),
+              Bytes(ssdt.begin() + kTableHeaderSize, ssdt.end()));
 }
 
 // A data table disassembly as one field map per structure: index 0 is the
@@ -282,13 +290,7 @@ TEST_F(IaslTest, SsdtRecompilesToTheSameAml)
     Bytes ssdt = buildNvdimmSsdt({0, 1, 2});
     IaslRun run = disassemble(dir.path(), "ssdt", ssdt);
     ASSERT_EQ(run.status, 0) << run.log;
-    std::string cmd = "cd '" + dir.path() + "' && iasl -p again ssdt.dsl > again.log 2>&1";
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << xlnv::test::readFile(dir.path() + "/again.log");
-    Bytes again = readBytes(dir.path() + "/again.aml");
-    ASSERT_GE(again.size(), kTableHeaderSize);
-    // Same AML after the header (iasl writes its own compiler ID).
-    EXPECT_EQ(Bytes(again.begin() + kTableHeaderSize, again.end()),
-              Bytes(ssdt.begin() + kTableHeaderSize, ssdt.end()));
+    expectRecompilesToTheSameAml(dir.path(), ssdt);
 }
 
 TEST(AcpiFirmware, BlobIsNfitThenSsdt)
@@ -335,4 +337,24 @@ TEST(Ssdt, RejectsSlotsThatCannotBeNamed)
 {
     EXPECT_EQ(ssdtChildName(0xAB), "NVAB");
     EXPECT_THROW(ssdtChildName(256), xlnv::Error);
+}
+
+// The hotplug SSDT (_FIT, FIT page fields, GED) disassembles cleanly and
+// iasl's recompilation of its own disassembly gives our AML back.
+TEST_F(IaslTest, HotplugSsdtRecompilesToTheSameAml)
+{
+    NvdimmHotplug hp;
+    hp.fit_page = 0x9FFFFF000ull;
+    hp.slots = 3;
+    hp.boot_fit = buildFit(sampleDevices());
+    Bytes ssdt = buildNvdimmSsdt({}, hp);
+    IaslRun run = disassemble(dir.path(), "ssdt", ssdt);
+    ASSERT_EQ(run.status, 0) << run.log;
+    EXPECT_FALSE(mentionsProblems(run.log)) << run.log;
+    for (const char *want : {"OperationRegion (FITR, SystemMemory, 0x00000009FFFFF000, 0x1000)",
+                             "Method (_FIT, 0, Serialized)", "CopyObject (Local3, FITB)",
+                             "Name (_HID, \"ACPI0013\"", "Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive, ,, )",
+                             "Notify (\\_SB.NVDR, 0x80)", "Device (NV02)"})
+        EXPECT_NE(run.dsl.find(want), std::string::npos) << want << "\n" << run.dsl;
+    expectRecompilesToTheSameAml(dir.path(), ssdt);
 }

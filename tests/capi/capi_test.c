@@ -160,8 +160,18 @@ static void test_xml(void)
     CHECK(libxl_nvdimm_device_format(kDevice, 0x80) == NULL, "unknown flag refused");
     CHECK(contains(libxl_nvdimm_last_error_message(), "unsupported flags"), "%s",
           libxl_nvdimm_last_error_message());
+    /* The detail is the message without libvirt's prefix (libvirt adds
+     * its own when it reports the code). */
+    CHECK_FAILS(libxl_nvdimm_device_validate("<memory model='nvdimm'><source><path>/x</path>"
+                                             "</source></memory>", NULL),
+                LIBXL_NVDIMM_ERR_XML, "missing <target> element");
+    CHECK(strcmp(libxl_nvdimm_last_error_detail(), "missing <target> element for <memory> device") == 0,
+          "detail without prefix: '%s'", libxl_nvdimm_last_error_detail());
+    CHECK(strncmp(libxl_nvdimm_last_error_message(), "XML error: ", 11) == 0,
+          "message with prefix: '%s'", libxl_nvdimm_last_error_message());
     libxl_nvdimm_reset_last_error();
     CHECK(libxl_nvdimm_last_error_code() == LIBXL_NVDIMM_ERR_OK, "reset clears the error");
+    CHECK(strcmp(libxl_nvdimm_last_error_detail(), "") == 0, "reset clears the detail");
 }
 
 static char *domain_xml(const char *mount)
@@ -341,6 +351,146 @@ static void test_live_attach_detach(libxl_nvdimm_conn *conn)
     libxl_nvdimm_free(detached);
 }
 
+/* libvirt's start path: config_fill for a domain that libxl then runs
+ * (the simulated "demo"), then a live attach. The attach must take the
+ * next slot and leave the first device, its address and its mapping
+ * alone (it used to reuse slot 0 and replace the boot NVDIMM). */
+static const char *state_dir_of_test;
+
+static void test_config_fill_then_attach(libxl_nvdimm_conn *conn, const char *mount)
+{
+    static const char fmt[] =
+        "<domain type='xen'>\n"
+        "  <name>demo</name>\n"
+        "  <uuid>4dea22b3-1d52-d8f3-2516-782e98ab3fa0</uuid>\n"
+        "  <maxMemory slots='16' unit='KiB'>2147483648</maxMemory>\n"
+        "  <memory unit='KiB'>4718592</memory>\n"
+        "  <vcpu>2</vcpu>\n"
+        "  <os><type arch='x86_64' machine='xenfv'>hvm</type></os>\n"
+        "  <features><acpi/><apic/><pae/></features>\n"
+        "  <cpu><numa><cell id='0' cpus='0-1' memory='4194304' unit='KiB'/></numa></cpu>\n"
+        "  <devices>\n"
+        "    <memory model='nvdimm' access='shared'>\n"
+        "      <source><path>%s/fill-a.img</path></source>\n"
+        "      <target><size unit='MiB'>512</size><node>0</node></target>\n"
+        "    </memory>\n"
+        "  </devices>\n"
+        "</domain>\n";
+    static const char devfmt[] =
+        "<memory model='nvdimm' access='shared'>"
+        "<source><path>%s/fill-b.img</path></source>"
+        "<target><size unit='MiB'>256</size><node>0</node></target>"
+        "</memory>";
+    char xml[4096], dev[2048], slic[4096];
+    libxl_domain_config cfg;
+    char *completed = NULL, *alias = NULL, *live = NULL;
+
+    snprintf(xml, sizeof(xml), fmt, mount);
+    snprintf(dev, sizeof(dev), devfmt, mount);
+    snprintf(slic, sizeof(slic), "%s/slic.dat", mount);
+    CHECK(write_text(slic, "SLIC-table-of-the-caller") == 0, "write %s", slic);
+    libxl_domain_config_init(&cfg);
+    libxl_domain_build_info_init_type(&cfg.b_info, LIBXL_DOMAIN_TYPE_HVM);
+    /* A dry run (domxml-to-native) provisions nothing: a missing
+     * backing file is an error, and stays missing. */
+    {
+        libxl_domain_config dry;
+        char path[4096];
+        struct stat sb;
+
+        libxl_domain_config_init(&dry);
+        libxl_domain_build_info_init_type(&dry.b_info, LIBXL_DOMAIN_TYPE_HVM);
+        CHECK(libxl_nvdimm_domain_config_fill_flags(conn, xml, &dry, NULL,
+                                                    LIBXL_NVDIMM_CONFIG_DRY_RUN) < 0,
+              "dry run with a missing backing fails");
+        CHECK(contains(libxl_nvdimm_last_error_message(), "fill-a.img"), "names the backing: %s",
+              libxl_nvdimm_last_error_message());
+        CHECK(dry.b_info.num_iomem == 0, "config untouched: %d ranges", dry.b_info.num_iomem);
+        snprintf(path, sizeof(path), "%s/fill-a.img", mount);
+        CHECK(stat(path, &sb) != 0, "the dry run created no backing");
+        CHECK(libxl_nvdimm_domain_config_fill_flags(conn, xml, &dry, NULL, 0x100) < 0 &&
+                  libxl_nvdimm_last_error_code() == LIBXL_NVDIMM_ERR_INVALID_ARG,
+              "unknown flag refused");
+        libxl_domain_config_dispose(&dry);
+    }
+
+    /* libvirt sets acpi_firmware from <os><acpi><table type='slic'> */
+    cfg.b_info.u.hvm.acpi_firmware = strdup(slic);
+    CHECK_OK(libxl_nvdimm_domain_config_fill(conn, xml, &cfg, &completed));
+    CHECK(completed && contains(completed, "slot='0'"), "first device in slot 0: %s",
+          completed ? completed : "(null)");
+    CHECK(cfg.b_info.u.hvm.acpi_firmware && strcmp(cfg.b_info.u.hvm.acpi_firmware, slic) != 0,
+          "acpi_firmware is a combined file, not %s", slic);
+    if (cfg.b_info.u.hvm.acpi_firmware) {
+        char head[32] = "";
+        FILE *f = fopen(cfg.b_info.u.hvm.acpi_firmware, "rb");
+        CHECK(f != NULL, "open %s", cfg.b_info.u.hvm.acpi_firmware);
+        if (f) {
+            size_t n = fread(head, 1, 28, f);
+            fclose(f);
+            CHECK(n == 28 && memcmp(head, "SLIC-table-of-the-caller", 24) == 0 &&
+                      memcmp(head + 24, "NFIT", 4) == 0,
+                  "the caller's table first, then NFIT (%zu bytes read)", n);
+        }
+    }
+
+    CHECK_OK(libxl_nvdimm_domain_attach_device(conn, "demo", dev, LIBXL_NVDIMM_AFFECT_LIVE, &alias));
+    CHECK(alias && strcmp(alias, "nvdimm0") != 0, "the attach got its own alias, not %s",
+          alias ? alias : "(null)");
+
+    live = libxl_nvdimm_domain_get_xml(conn, "demo", 0);
+    CHECK(live != NULL, "live XML: %s", libxl_nvdimm_last_error_message());
+    if (live) {
+        CHECK(contains(live, "fill-a.img") && contains(live, "fill-b.img"),
+              "both devices in the live XML:\n%s", live);
+        CHECK(contains(live, "slot='0'") && contains(live, "slot='1'"),
+              "slots 0 and 1, none reused:\n%s", live);
+        CHECK(count_of(live, "base='0x") == 2, "two distinct bases:\n%s", live);
+    }
+
+    if (alias)
+        CHECK_OK(libxl_nvdimm_domain_detach_device_alias(conn, "demo", alias,
+                                                         LIBXL_NVDIMM_AFFECT_LIVE |
+                                                         LIBXL_NVDIMM_DETACH_FORCE));
+    {
+        char *after = libxl_nvdimm_domain_get_xml(conn, "demo", 0);
+        CHECK(after && contains(after, "fill-a.img") && !contains(after, "fill-b.img"),
+              "detaching the second leaves the first:\n%s", after ? after : "(null)");
+        libxl_nvdimm_free(after);
+    }
+    CHECK_OK(libxl_nvdimm_domain_release(conn, "demo"));
+
+    /* With the backing there, the dry run fills what a start would,
+     * and records nothing. */
+    {
+        libxl_domain_config dry;
+        char *planned = NULL;
+        char statusdir[4096];
+        struct stat sb;
+
+        libxl_domain_config_init(&dry);
+        libxl_domain_build_info_init_type(&dry.b_info, LIBXL_DOMAIN_TYPE_HVM);
+        CHECK_OK(libxl_nvdimm_domain_config_fill_flags(conn, xml, &dry, &planned,
+                                                       LIBXL_NVDIMM_CONFIG_DRY_RUN));
+        CHECK(dry.b_info.num_iomem == cfg.b_info.num_iomem && dry.b_info.num_iomem > 0,
+              "same iomem ranges as the real fill: %d vs %d", dry.b_info.num_iomem,
+              cfg.b_info.num_iomem);
+        CHECK(dry.b_info.u.hvm.acpi_firmware && contains(dry.b_info.u.hvm.acpi_firmware, "demo"),
+              "acpi_firmware names the domain's blob: %s",
+              dry.b_info.u.hvm.acpi_firmware ? dry.b_info.u.hvm.acpi_firmware : "(null)");
+        CHECK(planned && contains(planned, "slot='0'"), "planned XML has the address");
+        snprintf(statusdir, sizeof(statusdir), "%s/domains/demo", state_dir_of_test);
+        CHECK(stat(statusdir, &sb) != 0, "the dry run recorded no status (%s)", statusdir);
+        libxl_nvdimm_free(planned);
+        libxl_domain_config_dispose(&dry);
+    }
+
+    libxl_nvdimm_free(live);
+    libxl_nvdimm_free(alias);
+    libxl_nvdimm_free(completed);
+    libxl_domain_config_dispose(&cfg);
+}
+
 int main(int argc, char **argv)
 {
     char state[4096], config[4096], conftext[8192], mount[8192];
@@ -385,6 +535,8 @@ int main(int argc, char **argv)
 
     test_domain_config_fill(conn, mount);
     test_live_attach_detach(conn);
+    state_dir_of_test = state;
+    test_config_fill_then_attach(conn, mount);
 
     CHECK_OK(libxl_nvdimm_domain_release(conn, "capi-guest"));
     CHECK_OK(libxl_nvdimm_domain_release(conn, "capi-guest"));   /* nothing left: not an error */

@@ -355,6 +355,21 @@ TEST_F(Hook, FailingPrepareExitsNonZeroWithMessageAndLeavesNothingBehind)
     EXPECT_EQ(snapshot(existing), before);
 }
 
+// Issue 15: prepared under the XML's name but released under the
+// argument would leave the backings labeled and pinned for good.
+TEST_F(Hook, ArgumentAndXmlNameMismatchIsRefusedUntouched)
+{
+    const std::string existing = makeFile(bed_.mount() + "/guest7.img", 1234, 5678, 0640);
+    const Snapshot before = snapshot(existing);
+    const HookResult r = bed_.hook("other", "prepare", "begin", domainXml("guest7", device(existing, 256)));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("called for domain 'other' but the domain XML on standard input is 'guest7'"),
+              std::string::npos) << r.err;
+    EXPECT_EQ(snapshot(existing), before);
+    EXPECT_FALSE(fs::exists(bed_.stateDir() + "/domains/guest7"));
+    EXPECT_FALSE(fs::exists(bed_.stateDir() + "/domains/other"));
+}
+
 TEST_F(Hook, MalformedXmlOnStdinFailsPrepare)
 {
     const HookResult r = bed_.hook("guest5", "prepare", "begin", "<domain type='xen'><name>guest5");
@@ -370,4 +385,15 @@ TEST_F(Hook, TooFewArgumentsIsAUsageError)
     EXPECT_NE(r.err.find("usage: libxl-nvdimm-hook DOMAIN OPERATION SUB-OPERATION"),
               std::string::npos)
         << r.err;
+}
+
+TEST_F(Hook, HelpPrintsUsageAndSucceeds)
+{
+    for (const char *flag : {"--help", "-h"}) {
+        const HookResult r = bed_.run({envOr("LIBXL_NVDIMM_HOOK", "libxl-nvdimm-hook"), flag}, "");
+        EXPECT_EQ(r.status, 0) << flag << ": " << r.err;
+        EXPECT_NE(r.out.find("usage: libxl-nvdimm-hook DOMAIN OPERATION SUB-OPERATION"), std::string::npos)
+            << r.out;
+        EXPECT_EQ(r.err, "");
+    }
 }

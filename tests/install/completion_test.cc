@@ -177,5 +177,7 @@ TEST(BashCompletion, CompletesDomainArgumentsOfDomainCommands)
     EXPECT_EQ(complete({program(), "-c", "sim:///default", "--state-dir", state.string(), "event", "--domain",
                         "demo2"}),
               std::set<std::string>{"demo2"});
+    // Completing leaves no trace: the host without state stays so.
+    EXPECT_FALSE(fs::exists(state)) << "bash completion created " << state;
     fs::remove_all(state);
 }

@@ -338,3 +338,60 @@ TEST(DomainConfigBuild, DeviceBeyondTheGuestsAddressWidthWritesNothing)
     EXPECT_NE(::stat(opts.domain_state_dir.c_str(), &st), 0);
     std::system(("rm -rf '" + dir + "'").c_str());
 }
+
+// What the guest already has beyond the XML (an xl-created domain's boot
+// NVDIMM): its slot, guest range and host frames are not handed out.
+TEST(GuestLayout, OccupiedSlotRangeAndHostFramesAreSkipped)
+{
+    Fixture f;
+    auto dom = conf::DomainXml::parseString(domain(nvdimm("/dev/dax0.1", "65536")), conf::NVDIMM_INACTIVE);
+    LayoutOptions o = f.options();
+    const uint64_t window = nvdimmWindowBase(dom);
+    o.occupied.push_back({0, window, 1ull << 30, 0x2000000000ull / 4096, (1ull << 30) / 4096});
+    GuestLayout layout = planGuestLayout(dom, f.host, o);
+    ASSERT_EQ(layout.devices.size(), 1u);
+    EXPECT_EQ(layout.devices[0].slot, 1u);
+    EXPECT_EQ(layout.devices[0].base, window + (1ull << 30));
+}
+
+TEST(GuestLayout, ExplicitSlotOfAnOccupiedNvdimmIsRefused)
+{
+    Fixture f;
+    auto dom = conf::DomainXml::parseString(
+        domain(nvdimm("/dev/dax0.1", "65536", "", "<address type='dimm' slot='0'/>")), conf::NVDIMM_INACTIVE);
+    LayoutOptions o = f.options();
+    o.occupied.push_back({0, nvdimmWindowBase(dom), 1ull << 30, 0, 0});
+    try {
+        planGuestLayout(dom, f.host, o);
+        FAIL() << "slot 0 handed out twice";
+    } catch (const Error &e) {
+        EXPECT_NE(std::string(e.what()).find("the NVDIMM the guest has in slot 0"), std::string::npos) << e.what();
+    }
+}
+
+TEST(GuestLayout, HostFramesTheGuestHasAreRefused)
+{
+    Fixture f;
+    auto dom = conf::DomainXml::parseString(domain(nvdimm("/dev/dax0.0", "65536")), conf::NVDIMM_INACTIVE);
+    LayoutOptions o = f.options();
+    // dax0.0 is what the guest already has through an iomem range.
+    o.occupied.push_back({OccupiedNvdimm::kNoSlot, 60ull << 30, 1ull << 30, 0x2000000000ull / 4096, 16});
+    EXPECT_THROW(planGuestLayout(dom, f.host, o), Error);
+}
+
+// An HVM domain with slots gets the hotplug tables, even without NVDIMMs.
+TEST(GuestLayout, SlotsWithoutDevicesStillGetHotplugTables)
+{
+    Fixture f;
+    auto dom = conf::DomainXml::parseString(domain(""), conf::NVDIMM_INACTIVE);
+    GuestLayout layout = planGuestLayout(dom, f.host, f.options());
+    EXPECT_TRUE(layout.acpiTables());
+    EXPECT_TRUE(layout.hotplug());
+    EXPECT_EQ(layout.memory_slots, 4u);
+    EXPECT_EQ(layout.window_base, 52ull << 30);
+    const acpi::Bytes blob = buildLayoutFirmware(layout);
+    ASSERT_FALSE(blob.empty());
+    EXPECT_EQ(std::string(blob.begin(), blob.begin() + 4), "SSDT");
+    auto pvh = conf::DomainXml::parseString(domain("", "16777216", "xenpvh"), conf::NVDIMM_INACTIVE);
+    EXPECT_FALSE(planGuestLayout(pvh, f.host, f.options()).acpiTables());
+}

@@ -84,6 +84,8 @@ CrashTally runKillSweep(const CrashVariant &v, const char *repairCommand, unsign
 {
     CrashTally tally;
     SimHostDir host;
+    if (v.device.readonly)   // Xen cannot enforce it: the advisory opt-in
+        host.setConfig("[hypervisor]\neject_timeout_ms=2000\nadvisory_readonly=true\n");
     const std::string mount = host.fsdaxMount();
     NvdimmSpec dev = v.device;
     const bool newFile = dev.path.empty() && !v.existingFile;

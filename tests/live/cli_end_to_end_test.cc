@@ -197,6 +197,8 @@ TEST(CliAttach, TwoDevicesGetDistinctSlotsAliasesAndRanges)
 TEST(CliAttach, ReadonlyDeviceStaysReadonlyInLiveXml)
 {
     SimHostDir host;
+    // Xen cannot enforce it: only with the advisory opt-in (docs/formatdomain-nvdimm.rst).
+    host.setConfig("[hypervisor]\neject_timeout_ms=2000\nadvisory_readonly=true\n");
     const auto dev = host.file("dev.xml", nvdimmXml({.size_mib = 256, .readonly = true}));
     expectAttached(host.cli({"attach-device", "demo", dev, "--live"}));
     const auto live = nvdimmElements(dumpxml(host, "demo"));

@@ -150,9 +150,24 @@ TEST(LiveAttach, TwoDevicesGetTheirOwnSlotsAndDisjointRanges)
     EXPECT_EQ(after->guest.nvdimms[0], b);
 }
 
-TEST(LiveAttach, ReadonlyDeviceIsReadonlyInTheLiveXml)
+TEST(LiveAttach, ReadonlyIsRefusedBecauseXenCannotEnforceIt)
 {
     LiveHost host;
+    const auto before = test::snapshotHost(host.dir());
+    try {
+        host.driver().attachDevice("demo", test::devdaxXml("64", "MiB", true), kAffectLive);
+        ADD_FAILURE() << "a read-only NVDIMM was attached with a writable mapping";
+    } catch (const Error &e) {
+        EXPECT_EQ(e.code(), ErrorCode::ConfigUnsupported);
+        EXPECT_NE(std::string(e.what()).find("XEN_DOMCTL_memory_mapping has no read-only mode"),
+                  std::string::npos) << e.what();
+    }
+    EXPECT_EQ(test::diffSnapshots(before, test::snapshotHost(host.dir())), "");
+}
+
+TEST(LiveAttach, AdvisoryReadonlyDeviceIsReadonlyInTheLiveXml)
+{
+    LiveHost host("sim:///default", "advisory_readonly = true\n");
     host.driver().attachDevice("demo", test::devdaxXml("64", "MiB", true), kAffectLive);
     EXPECT_NE(host.driver().dumpXml("demo", false).find("<readonly/>"), std::string::npos);
 }

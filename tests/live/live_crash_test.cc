@@ -8,6 +8,11 @@
 
 #include <iostream>
 
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "sim/sim_hypervisor.h"
@@ -50,6 +55,36 @@ bool runKilledAt(LiveHost &host, fault::Domain domain, unsigned n,
     return false;
 }
 
+// A pid that is surely gone: a child that exited and was reaped.
+pid_t deadPid()
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(0);
+    waitpid(pid, nullptr, 0);
+    return pid;
+}
+
+// Leaves what writeFileAtomic leaves when killed between create and
+// rename: NAME.tmp.PID of a process that is gone.
+void plantKilledTemps(const std::string &dir)
+{
+    const pid_t pid = deadPid();
+    for (const std::string sub : {"/domains/demo", "/pmem-pins"})
+        if (access((dir + sub).c_str(), F_OK) == 0)
+            std::ofstream(dir + sub + "/status.json.tmp." + std::to_string(pid)) << "{";
+}
+
+// Every "*.tmp*" file under `dir`.
+std::vector<std::string> tmpResidue(const std::string &dir)
+{
+    std::vector<std::string> out;
+    for (const auto &e : std::filesystem::recursive_directory_iterator(dir))
+        if (e.path().filename().string().find(".tmp") != std::string::npos)
+            out.push_back(e.path().string());
+    return out;
+}
+
 // Kills `op` at every point of `domain`; after each kill the host is
 // repaired (recoverAll, or the next command on the domain) and must
 // equal `expected` (a snapshot). Returns how many runs were killed.
@@ -62,6 +97,7 @@ unsigned killEverywhere(LiveHost &host, fault::Domain domain, const std::string 
         if (!runKilledAt(host, domain, n, op))
             break;
         killed++;
+        plantKilledTemps(host.dir());
         host.reopen();
         if (n % 2)
             host.driver().recoverAll();
@@ -70,7 +106,9 @@ unsigned killEverywhere(LiveHost &host, fault::Domain domain, const std::string 
         const std::string diff = test::diffSnapshots(expected, test::snapshotHost(host.dir()));
         EXPECT_EQ(diff, "") << what << ": killed at " << fault::domainName(domain) << " step " << n
                             << ", after recovery:\n" << diff;
-        if (!diff.empty())
+        const auto residue = tmpResidue(host.dir());
+        EXPECT_TRUE(residue.empty()) << what << ": killed at step " << n << ", left " << residue.front();
+        if (!diff.empty() || !residue.empty())
             break;
     }
     if (resetAfterSuccess)

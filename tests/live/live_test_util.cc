@@ -1,5 +1,7 @@
 #include "live_test_util.h"
 
+#include "util/config.h"
+
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
@@ -47,7 +49,8 @@ void LiveHost::reopen()
 {
     driver_.reset();
     conn_ = libxl::Connection::open(uri_, dir_);
-    driver_ = std::make_unique<libxl::NvdimmDriver>(*conn_, libxl::DriverOptions{200});
+    // The options of the configuration written above (eject timeout 200 ms).
+    driver_ = std::make_unique<libxl::NvdimmDriver>(*conn_, libxl::driverOptionsFromConfig(Config::load()));
 }
 
 std::string devdaxXml(const std::string &size, const std::string &unit, bool readonly)

@@ -147,15 +147,30 @@ TEST_F(Labeling, BlockDeviceNodeRoundTrip)
     EXPECT_EQ(snapshot(path), before);
 }
 
-TEST_F(Labeling, SetIdBitsSurviveTheChown)
+// Issue 15: a set-id backing would become set-id for the device model's
+// user (or, restored, for root): refused, nothing changed.
+TEST_F(Labeling, SetIdBackingsAreRefusedUntouched)
 {
-    std::string path = makeFile(dir_.file("f"), 1000, 1000, 02770);
-    Snapshot before = snapshot(path);
+    for (mode_t mode : {02770, 04755, 06755}) {
+        std::string path = makeFile(dir_.file("f" + std::to_string(mode)), 1000, 1000, mode);
+        Snapshot before = snapshot(path);
+        auto mgr = manager();
+        EXPECT_THROW(label(mgr, "d1", dacSeclabel(107, 108), {path}), Error) << std::oct << mode;
+        EXPECT_EQ(snapshot(path), before);
+    }
+}
+
+// Set-group-ID without group execute (a mandatory-locking mark) is not a
+// privilege: labeled; chown clears it and it stays cleared, also on restore.
+TEST_F(Labeling, ChownClearedSetGidMarkIsNeverPutBack)
+{
+    std::string path = makeFile(dir_.file("f"), 1000, 1000, 02660);
     auto mgr = manager();
     label(mgr, "d1", dacSeclabel(107, 108), {path});
-    EXPECT_EQ(snapshot(path).mode & 07777, 02770u);
+    EXPECT_EQ(snapshot(path).mode & 07000, 0u);
     restore(mgr, "d1", dacSeclabel(107, 108), {path});
-    EXPECT_EQ(snapshot(path), before);
+    EXPECT_EQ(snapshot(path).uid, 1000u);
+    EXPECT_EQ(snapshot(path).mode & 07777, 0660u);
 }
 
 TEST_F(Labeling, TwoDomainsWithTheSameOwnerShareTheBacking)

@@ -426,8 +426,9 @@ TEST_F(SimHostTest, FsdaxFilesGetDeterministicFirstFitExtents)
     std::filesystem::remove(a);
     const std::string c = makeFile("c.img", 1 << 20);
     EXPECT_EQ(inv->resolveBacking(c).extents[0].spa, nsSpa + (2 << 20));
-    expectError([&] { inv->resolveBacking(dir / "host.json"); }, ErrorCode::InvalidArg,
-                "is neither a devdax device nor a file on a DAX filesystem");
+    // Like the real host: only beneath a DAX mount.
+    expectError([&] { inv->resolveBacking(dir / "host.json"); }, ErrorCode::AccessDenied,
+                "is outside the configured persistent memory roots");
 }
 
 TEST(SimConnection, RejectsUnknownUris)

@@ -23,6 +23,7 @@
 #include "util/config.h"
 #include "util/error.h"
 #include "util/i18n.h"
+#include "util/strutil.h"
 
 using namespace xlnv;
 
@@ -53,10 +54,17 @@ std::unique_ptr<libxl::Connection> openConnection(const Config &config)
     return libxl::Connection::open(connectionUri(config), "", libxl::domainLimitsFromConfig(config));
 }
 
-void runPrepare(const std::string &stdinXml)
+void runPrepare(const std::string &domain, const std::string &stdinXml)
 {
     const std::string xml = libxl::domainXmlWithMetadataDevices(stdinXml);
-    if (conf::DomainXml::parseString(xml, 0).nvdimms().empty())
+    const conf::DomainXml dom = conf::DomainXml::parseString(xml, 0);
+    // Prepared under one name, released under the other would leave the
+    // backings labeled and pinned for good.
+    if (dom.name() != domain)
+        raise(ErrorCode::InvalidArg,
+              _("the hook was called for domain '%s' but the domain XML on standard input is '%s'"),
+              quoteBounded(domain).c_str(), quoteBounded(dom.name()).c_str());
+    if (dom.nvdimms().empty())
         return;
     const Config config = Config::load();
     auto conn = openConnection(config);
@@ -80,6 +88,14 @@ int main(int argc, char **argv)
     i18nInit();
     textdomain(GETTEXT_PACKAGE);
 
+    if (argc == 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
+        std::printf(_("usage: %s DOMAIN OPERATION SUB-OPERATION [EXTRA]\n"
+                      "libvirt's libxl hook: on 'prepare begin' it prepares the NVDIMMs of the domain "
+                      "XML read from standard input, on 'release end' it releases them; other "
+                      "operations are ignored.\n"),
+                    "libxl-nvdimm-hook");
+        return 0;
+    }
     try {
         if (argc < 4)
             raise(ErrorCode::InvalidArg, _("usage: %s DOMAIN OPERATION SUB-OPERATION [EXTRA]"),
@@ -91,7 +107,7 @@ int main(int argc, char **argv)
 
         switch (actionFor(argv[2], argv[3])) {
         case HookAction::Prepare:
-            runPrepare(input);
+            runPrepare(domain, input);
             break;
         case HookAction::Release:
             runRelease(domain);

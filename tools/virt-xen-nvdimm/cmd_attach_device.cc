@@ -7,6 +7,7 @@
 #include "libvirt_metadata_option.h"
 #include "modify_flags.h"
 #include "util/i18n.h"
+#include "util/interrupt.h"
 
 namespace xlnv::cli {
 
@@ -29,6 +30,7 @@ const CommandRegistrar registrar({
         addModifyFlags(sub, opts->modify);
         auto libvirtUri = addLibvirtOption(sub);
         return [opts, libvirtUri](Context &ctx) {
+    installInterruptHandlers();   // Ctrl-C rolls back instead of killing
             const std::string xml = readInputFile(opts->file);
             auto s = openDriver(ctx);
             const unsigned flags = resolveModifyFlags(opts->modify, *s.conn, opts->domain);

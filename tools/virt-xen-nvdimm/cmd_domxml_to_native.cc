@@ -17,6 +17,7 @@
 #include "conf/domain_conf.h"
 #include "connection_util.h"
 #include "libxl/libxl_config.h"
+#include "pmem/host_backings.h"
 #include "pmem/host_fixture.h"
 #include "pmem/host_resolver.h"
 #include "util/state_dir.h"
@@ -33,33 +34,6 @@ struct Options {
     std::string xml_out;
 };
 
-// Write `text` to `path` atomically; an existing file is replaced only
-// once the new one is complete.
-void writeTextFile(const std::string &path, const std::string &text)
-{
-    const std::string tmp = path + ".tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0)
-        raiseSystem(errno, _("Failed to create file '%s'"), path.c_str());
-    size_t done = 0;
-    while (done < text.size()) {
-        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int err = errno;
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            raiseSystem(err, _("Failed to write file '%s'"), path.c_str());
-        }
-        done += static_cast<size_t>(n);
-    }
-    if (::fsync(fd) < 0 || ::close(fd) < 0 || ::rename(tmp.c_str(), path.c_str()) < 0) {
-        int err = errno;
-        ::unlink(tmp.c_str());
-        raiseSystem(err, _("Failed to write file '%s'"), path.c_str());
-    }
-}
 
 int run(Context &ctx, const Options &opt)
 {
@@ -71,7 +45,8 @@ int run(Context &ctx, const Options &opt)
 
     libxl::NativeOptions native;
     std::unique_ptr<libxl::Connection> conn;
-    std::unique_ptr<libxl::BackingResolver> resolver;
+    std::unique_ptr<libxl::BackingResolver> ownResolver;
+    libxl::BackingResolver *resolver = nullptr;
     std::string state_dir = ctx.stateDir;
     // A host described in a JSON file (tests, trying the tool without
     // persistent memory); otherwise the connection's host.
@@ -79,13 +54,16 @@ int run(Context &ctx, const Options &opt)
     if (fixture && *fixture) {
         auto host = std::make_unique<libxl::FixtureHost>(libxl::FixtureHost::fromFile(fixture));
         native.layout.namespaces = host->inventory().namespaces();
-        resolver = std::move(host);
+        ownResolver = std::move(host);
+        resolver = ownResolver.get();
         state_dir = libxl::resolveStateDir(ctx.stateDir);
     } else {
         conn = openConnection(ctx);
         native.layout.namespaces = conn->inventory().namespaces();
         native.layout.phys_addr_bits = libxl::guestPhysAddrBits(conn->hypervisor(), dom);
-        resolver = std::make_unique<libxl::InventoryBackingResolver>(conn->inventory());
+        // The paths attach-device and pmem-extents resolve: the
+        // connection's host (a simulated host's devdax and DAX mount).
+        resolver = &conn->backingResolver();
         state_dir = conn->stateDir();
     }
     native.domain_state_dir = state_dir + "/domains/" + dom.name();
@@ -94,7 +72,7 @@ int run(Context &ctx, const Options &opt)
     const std::string out = opt.format == "xen-xl" ? libxl::formatXlConfig(*cfg.get())
                                                    : cfg.toJson();
     if (!opt.xml_out.empty())
-        writeTextFile(opt.xml_out, dom.format());
+        libxl::writeFileAtomic(opt.xml_out, dom.format(), 0644);
     std::cout << out;
     if (!out.empty() && out.back() != '\n')
         std::cout << '\n';

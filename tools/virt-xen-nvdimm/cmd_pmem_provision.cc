@@ -15,6 +15,7 @@
 #include "pmem_source.h"
 #include "util/bytesize.h"
 #include "util/i18n.h"
+#include "util/interrupt.h"
 #include "pmem/provision.h"
 
 namespace xlnv::cli {
@@ -32,7 +33,7 @@ struct ProvisionArgs {
 // namespaces, the way attach-device provisions.
 int runOnConnection(const ProvisionArgs &args, uint64_t size, libxl::HostBackings &backings)
 {
-    const libxl::ProvisionedFile result = backings.provision(args.path, size);
+    const libxl::HeldBacking result = backings.hold(args.path, size);
     if (args.json) {
         nlohmann::json j = resolvedBackingToJson(result.resolved);
         j["created"] = result.created;
@@ -51,6 +52,7 @@ int runOnConnection(const ProvisionArgs &args, uint64_t size, libxl::HostBacking
 
 int runPmemProvision(const ProvisionArgs &args, PmemSource source)
 {
+    installInterruptHandlers();   // Ctrl-C rolls back instead of killing
     const uint64_t size = parseByteSize(args.size, "--size");
     if (libxl::HostBackings *backings = source.connectionBackings())
         return runOnConnection(args, size, *backings);

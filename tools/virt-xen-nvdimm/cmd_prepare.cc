@@ -3,15 +3,18 @@
 // prepare provisions, pins and labels the backings, lays the NVDIMMs out
 // and writes the ACPI tables; release undoes all of it.
 #include <cstdio>
+#include <optional>
 
 #include "command.h"
 #include "conf/domain_conf.h"
 #include "conf/nvdimm_conf.h"
 #include "driver_util.h"
+#include "hypervisor/hypervisor.h"
 #include "libxl/domain_status.h"
 #include "util/bytesize.h"
 #include "util/error.h"
 #include "util/i18n.h"
+#include "util/interrupt.h"
 #include "util/strutil.h"
 
 namespace xlnv::cli {
@@ -25,6 +28,7 @@ struct PrepareOptions {
 
 int runPrepare(const PrepareOptions &opts, Context &ctx)
 {
+    installInterruptHandlers();   // Ctrl-C rolls back instead of killing
     auto s = openDriver(ctx);
     std::string xml;
     if (!opts.xmlFile.empty()) {
@@ -70,12 +74,30 @@ const CommandRegistrar releaseRegistrar({
     410,
     [](CLI::App &sub) -> CommandRunner {
         auto domain = std::make_shared<std::string>();
+        auto force = std::make_shared<bool>(false);
         sub.add_option("DOMAIN", *domain, _("domain name"))->required();
-        return [domain](Context &ctx) {
+        sub.add_flag("--force", *force,
+                     _("release even though the domain still runs (its NVDIMMs vanish from the guest "
+                       "without an eject)"));
+        return [domain, force](Context &ctx) {
             auto s = openDriver(ctx);
             // What there is to release, for the report (release itself
             // works from the same status under the domain's lock).
             const auto status = libxl::StatusStore(s.conn->stateDir()).load(*domain);
+            std::optional<libxl::DomainInfo> info;
+            try {
+                info = s.conn->hypervisor().lookupByName(*domain);
+            } catch (const Error &e) {
+                if (e.code() != ErrorCode::NoDomain)
+                    throw;
+            }
+            if (!status && !info && !s.conn->definitions().get(*domain))
+                raise(ErrorCode::NoDomain, _("no domain with matching name '%s'"), domain->c_str());
+            if (info && info->domid && !*force)
+                raise(ErrorCode::OperationInvalid,
+                      _("domain '%s' is running: release would take its NVDIMMs from the live guest; "
+                        "detach them or destroy the domain first, or use --force"),
+                      domain->c_str());
             s.driver->release(*domain);
             if (status)
                 for (const auto &dev : status->devices)

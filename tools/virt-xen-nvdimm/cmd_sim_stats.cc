@@ -46,6 +46,20 @@ nlohmann::json statsToJson(const libxl::SimStats &st)
             dj["nvdimms"].push_back({{"alias", n.alias}, {"base", hex(n.base)}, {"size", n.size}});
         dj["acpi_firmware"] = d.guest.acpi_firmware;
         dj["acpi_firmware_bytes"] = d.guest.acpi_firmware_bytes;
+        // The guest's OS (modelled on Linux's nfit driver): what it read
+        // from its FIT at boot and on each hotplug notification.
+        if (d.guest.fit_booted) {
+            nlohmann::json g;
+            g["nvdimms"] = nlohmann::json::array();
+            for (const auto &f : d.guest.fit_devices)
+                g["nvdimms"].push_back({{"slot", f.slot}, {"base", hex(f.base)}, {"size", f.size},
+                                        {"readonly", f.readonly}});
+            g["fit_bytes"] = d.guest.fit.size();
+            g["notifications"] = d.guest.notifications;
+            g["fit_rejections"] = d.guest.fit_rejections;
+            g["fit_error"] = d.guest.fit_error;
+            dj["guest_os"] = std::move(g);
+        }
         j["domains"][d.name] = std::move(dj);
     }
     return j;
@@ -73,6 +87,14 @@ void printText(const libxl::SimStats &st)
         for (const auto &n : d.guest.nvdimms)
             std::printf(_("  guest sees NVDIMM %s at %s, %llu bytes\n"), n.alias.c_str(),
                         hex(n.base).c_str(), static_cast<unsigned long long>(n.size));
+        if (d.guest.notifications || d.guest.fit_rejections) {
+            std::printf(_("  guest OS notified %llu times, refused %llu FITs\n"),
+                        static_cast<unsigned long long>(d.guest.notifications),
+                        static_cast<unsigned long long>(d.guest.fit_rejections));
+            for (const auto &f : d.guest.fit_devices)
+                std::printf(_("  guest OS has NVDIMM slot %u at %s, %llu bytes\n"), f.slot, hex(f.base).c_str(),
+                            static_cast<unsigned long long>(f.size));
+        }
     }
 }
 

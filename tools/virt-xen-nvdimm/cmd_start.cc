@@ -4,6 +4,7 @@
 #include "command.h"
 #include "driver_util.h"
 #include "util/i18n.h"
+#include "util/interrupt.h"
 
 namespace xlnv::cli {
 
@@ -23,6 +24,7 @@ const CommandRegistrar registrar({
         sub.add_option("DOMAIN", opts->domain, _("name of the inactive domain"))->required();
         sub.add_flag("--paused", opts->paused, _("leave the guest paused after creation"));
         return [opts](Context &ctx) {
+            installInterruptHandlers();   // Ctrl-C rolls back instead of killing
             auto s = openDriver(ctx);
             const libxl::DomainInfo info = s.driver->start(opts->domain, opts->paused);
             std::printf(_("Domain '%s' started\n"), info.name.c_str());

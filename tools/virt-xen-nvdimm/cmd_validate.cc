@@ -3,6 +3,7 @@
 #include "command.h"
 #include "xml_input.h"
 
+#include "libxl/libxl_config.h"
 #include "util/i18n.h"
 
 namespace xlnv::cli {
@@ -16,8 +17,9 @@ int runValidate(const std::string &file)
         conf::validateNvdimm(*input.device, "");
         return 0;
     }
-    conf::validateDomain(*input.domain);
-    conf::validateXenRules(*input.domain);
+    // Everything start checks before it needs the host.
+    libxl::validateWithoutHost(*input.domain);
+    conf::validateXenRules(*input.domain);   // its PVH warning
     return 0;
 }
 

@@ -12,7 +12,7 @@ namespace xlnv::cli {
 
 // Global options, shared by every command.
 struct Context {
-    std::string uri;       // -c/--connect, default from LIBXL_NVDIMM_DEFAULT_URI or sim:///default
+    std::string uri;       // -c/--connect; empty: chosen when needed (connectionUri())
     std::string stateDir;  // --state-dir, default from LIBXL_NVDIMM_STATE_DIR
 };
 

@@ -11,4 +11,9 @@ namespace xlnv::cli {
 
 std::unique_ptr<libxl::Connection> openConnection(const Context &ctx);
 
+// -c/--connect, else the default chosen like virsh's
+// (libxl::chooseDefaultUri); the simulator fallback is announced once on
+// standard error.
+std::string connectionUri(const Context &ctx);
+
 } // namespace xlnv::cli

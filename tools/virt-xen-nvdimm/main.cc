@@ -8,16 +8,12 @@
 #include "command.h"
 #include "util/error.h"
 #include "util/i18n.h"
+#include "util/interrupt.h"
+#include "util/strutil.h"
 
 using namespace xlnv;
 
 namespace {
-
-const char *defaultUri()
-{
-    const char *env = std::getenv("LIBXL_NVDIMM_DEFAULT_URI");
-    return env && *env ? env : "sim:///default";
-}
 
 void printError(const std::string &message)
 {
@@ -37,10 +33,11 @@ int main(int argc, char **argv)
     app.require_subcommand(1);
     app.fallthrough();
     cli::Context ctx;
-    ctx.uri = defaultUri();
     if (const char *sd = std::getenv("LIBXL_NVDIMM_STATE_DIR"))
         ctx.stateDir = sd;
-    app.add_option("-c,--connect", ctx.uri, _("hypervisor connection URI"))
+    app.add_option("-c,--connect", ctx.uri,
+                   _("hypervisor connection URI (default: $LIBXL_NVDIMM_DEFAULT_URI, [client] "
+                     "uri_default, xen:///system in a Xen dom0, else sim:///default)"))
         ->option_text("URI");
     app.add_option("--state-dir", ctx.stateDir,
                    _("state directory (default: $LIBXL_NVDIMM_STATE_DIR)"))
@@ -56,6 +53,31 @@ int main(int argc, char **argv)
         CLI::App *sub = app.add_subcommand(info.name, _(info.summary));
         cli::CommandRunner runner = info.setup(*sub);
         sub->callback([&selected, runner] { selected = runner; });
+    }
+
+    // CLI11 takes an empty value for a missing one: refuse it first.
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        const bool emptyNext = i + 1 < argc && argv[i + 1][0] == '\0';
+        if ((a == "--state-dir" && emptyNext) || a == "--state-dir=") {
+            printError(_("option --state-dir: the directory name is empty"));
+            return 1;
+        }
+        if (((a == "-c" || a == "--connect") && emptyNext) || a == "--connect=") {
+            printError(_("option --connect: the URI is empty"));
+            return 1;
+        }
+        if (!a.empty() && a[0] != '-') {
+            // The command: its own options follow. virsh's words for a typo.
+            if (std::none_of(registry.begin(), registry.end(),
+                             [&](const cli::CommandInfo &c) { return a == c.name; })) {
+                printError(strprintf(_("unknown command: '%s'"), a.c_str()));
+                return 1;
+            }
+            break;
+        }
+        if (a == "--state-dir" || a == "-c" || a == "--connect")
+            ++i;
     }
 
     try {
@@ -75,12 +97,24 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    if (app.count("--state-dir") > 0 && ctx.stateDir.empty()) {
+        printError(_("option --state-dir: the directory name is empty"));
+        return 1;
+    }
+    if (app.count("--connect") > 0 && ctx.uri.empty()) {
+        printError(_("option --connect: the URI is empty"));
+        return 1;
+    }
+
     try {
         if (!selected)
             return 1;
         return selected(ctx);
     } catch (const xlnv::Error &e) {
-        printError(e.message());
+        if (interruptRequested())
+            printError(_("operation interrupted; everything it had changed was rolled back"));
+        else
+            printError(e.message());
         return 1;
     } catch (const std::bad_alloc &) {
         printError(_("out of memory"));

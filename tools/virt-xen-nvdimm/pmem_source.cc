@@ -6,16 +6,12 @@
 
 namespace xlnv::cli {
 
-std::function<PmemSource(const Context &)> PmemSource::forCommand(CLI::App &sub)
+std::function<PmemSource(const Context &)> PmemSource::forCommand(CLI::App &)
 {
-    CLI::App *parent = sub.get_parent();
-    return [parent](const Context &ctx) {
+    return [](const Context &ctx) {
         PmemSource source;
         const char *fixture = std::getenv("LIBXL_NVDIMM_PMEM_FIXTURE");
-        const char *defaultUri = std::getenv("LIBXL_NVDIMM_DEFAULT_URI");
-        const bool uriGiven = (parent && parent->count("--connect") > 0) ||
-                              (defaultUri && *defaultUri);
-        if ((fixture && *fixture) || !uriGiven)
+        if ((fixture && *fixture) || !libxl::isSimulatorUri(connectionUri(ctx)))
             source.own_ = openPmemInventory("");
         else
             source.conn_ = openConnection(ctx);

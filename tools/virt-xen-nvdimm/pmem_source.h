@@ -1,9 +1,8 @@
 // Which host the pmem-* commands look at. A fixture
-// (LIBXL_NVDIMM_PMEM_FIXTURE) wins; a connection named with -c (or
-// LIBXL_NVDIMM_DEFAULT_URI) gives its own host's namespaces, e.g. the
-// simulated host's /dev/dax0.0 and DAX mount on sim:///default; without
-// one they look at this machine's persistent memory (libndctl), as they
-// are host tools first.
+// (LIBXL_NVDIMM_PMEM_FIXTURE) wins; otherwise the connection, chosen by
+// the same rule as for every command (connectionUri()): a simulated host
+// gives its own namespaces (sim:///default's /dev/dax0.0 and DAX mount),
+// xen:///system this machine's persistent memory (libndctl).
 #pragma once
 
 #include <memory>

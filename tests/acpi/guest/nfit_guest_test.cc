@@ -7,6 +7,11 @@
 // the RAM backing file at base + X (and a pattern we wrote there before
 // boot must be what the guest reads). QEMU's own NVDIMM support is off
 // (-machine nvdimm=off): every table the guest sees for them is ours.
+// The SSDT is the hotplug one (the domain has <maxMemory slots>): Linux
+// evaluates its _FIT at boot and takes that over the NFIT. Its FIT page
+// (in RAM the kernel does not use) is written before boot with the boot
+// FIT plus a fourth NVDIMM the NFIT does not have: that region appearing
+// proves _FIT read the page (docs/live.rst).
 #include <gtest/gtest.h>
 #include <glob.h>
 #include <sys/stat.h>
@@ -21,6 +26,7 @@
 #include <vector>
 
 #include "acpi/firmware.h"
+#include "acpi/fit_page.h"
 #include "conf/domain_conf.h"
 #include "libxl/libxl_config.h"
 #include "libxl/guest_layout.h"
@@ -49,6 +55,7 @@ struct GuestRun {
     std::string skip;                  // why the guest could not run here
     std::string failure;               // why the run itself failed
     libxl::GuestLayout layout;
+    libxl::PlacedNvdimm fit_only;      // in the FIT page only, not in the NFIT
     std::vector<conf::NumaCell> cells;
     std::vector<std::string> ram_files;
     std::vector<uint64_t> ram_starts;
@@ -169,6 +176,23 @@ void bootGuest(GuestRun &r, const std::string &dir)
                                i, (unsigned long long)size, file.c_str(), r.cells[i].id,
                                r.cells[i].cpus.c_str(), i);
     }
+    // The FIT page: boot FIT + one more device (slot 3, node 1, 16 MiB in
+    // unused RAM), generation 2 (stable).
+    r.fit_only.name = "fit-page-only";
+    r.fit_only.slot = 3;
+    r.fit_only.base = 0x60000000;
+    r.fit_only.size = 16u << 20;
+    r.fit_only.node = 1;
+    {
+        libxl::GuestLayout with = r.layout;
+        with.devices.push_back(r.fit_only);
+        const acpi::Bytes page = acpi::buildFitPage(2, libxl::buildLayoutFit(with));
+        size_t f;
+        uint64_t off;
+        if (!ramLocation(r, acpi::fitPageAddress(kWindowBase), f, off)) { r.failure = "FIT page outside guest RAM"; return; }
+        writeAt(r.ram_files[f], off, std::string(page.begin(), page.end()));
+    }
+
     // A pattern at base + X of every device, for the guest to read back.
     for (const auto &d : r.layout.devices) {
         size_t f;
@@ -190,7 +214,7 @@ void bootGuest(GuestRun &r, const std::string &dir)
         numa_args + " -acpitable file=" + dir + "/nfit.dat -acpitable file=" + dir + "/ssdt.dat" +
         " -kernel /boot/vmlinuz-" + ver + " -initrd " + initrd +
         " -append " + shellQuote(strprintf("console=ttyS0 quiet panic=-1 mem=%lluM XLNV_EXPECT_PMEM=%zu",
-                                           (unsigned long long)(kKernelMem >> 20), r.layout.devices.size())) +
+                                           (unsigned long long)(kKernelMem >> 20), r.layout.devices.size() + 1)) +
         " -display none -no-reboot -nodefaults -serial file:" + console + " -monitor none" +
         " > " + dir + "/qemu.log 2>&1";
     const auto t0 = std::chrono::steady_clock::now();
@@ -294,7 +318,18 @@ TEST_F(NfitGuest, LayoutPutsThreeDevicesInUnusedRam)
 
 TEST_F(NfitGuest, OneRegionPerDevice)
 {
-    EXPECT_EQ(r().regions.size(), r().layout.devices.size()) << r().console;
+    // The layout's devices plus the one only the FIT page has.
+    EXPECT_EQ(r().regions.size(), r().layout.devices.size() + 1) << r().console;
+}
+
+// Linux evaluated our _FIT at boot: it read the FIT page (generation 2,
+// longer than the boot FIT) and took the device only the page has.
+TEST_F(NfitGuest, FitAtBootReadsTheFitPage)
+{
+    const Region *g = regionAt(r().fit_only.base);
+    ASSERT_NE(g, nullptr) << "no region at " << hex(r().fit_only.base) << "\n" << r().console;
+    EXPECT_EQ(g->size, r().fit_only.size);
+    EXPECT_EQ(g->numa, 1);
 }
 
 TEST_F(NfitGuest, RegionsAtOurBases)
@@ -326,7 +361,7 @@ TEST_F(NfitGuest, IomemShowsPersistentMemoryAtOurRanges)
 
 TEST_F(NfitGuest, OnePmemBlockDevicePerDevice)
 {
-    EXPECT_EQ(r().pmems.size(), r().layout.devices.size());
+    EXPECT_EQ(r().pmems.size(), r().layout.devices.size() + 1);   // + the FIT page's own
     for (const auto &d : r().layout.devices) {
         const Region *g = regionAt(d.base);
         ASSERT_NE(g, nullptr);

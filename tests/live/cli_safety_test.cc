@@ -1,0 +1,335 @@
+// The traps of issue 16 that could harm a host or mislead an operator:
+// release of a running or unknown domain, the default connection and
+// where a simulated host keeps its state, Ctrl-C/SIGTERM in the middle of
+// long work, domxml-to-native resolving through the connection.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include "cli_snapshot.h"
+
+using namespace xlnv::test;
+
+namespace {
+
+bool exists(const std::string &path)
+{
+    struct stat st;
+    return lstat(path.c_str(), &st) == 0;
+}
+
+bool xenHere()
+{
+    return exists("/dev/xen/privcmd") || exists("/proc/xen/capabilities");
+}
+
+// Runs the CLI with exactly `args` (no -c, no --state-dir added).
+CliResult bare(const SimHostDir &host, const std::vector<std::string> &args,
+               std::map<std::string, std::string> env = {})
+{
+    env.emplace("LIBXL_NVDIMM_DEFAULT_URI", "");   // unset
+    env.emplace("LIBXL_NVDIMM_STATE_DIR", "");
+    CliProcess p(args, host.env(env), host.scratch());
+    return p.wait();
+}
+
+TEST(CliRelease, RefusesRunningDomainUnlessForced)
+{
+    SimHostDir host;
+    ASSERT_EQ(host.cli({"attach-device", "demo", host.file("d.xml", nvdimmXml({.size_mib = 256, .alias = "nvdimm0"})),
+                        "--live"}).status, 0);
+    const HostSnapshot before = snapshot(host);
+    const CliResult r = host.cli({"release", "demo"});
+    EXPECT_EQ(r.status, 1) << r.out << r.err;
+    EXPECT_TRUE(contains(r.err, "domain 'demo' is running")) << r.err;
+    EXPECT_TRUE(contains(r.err, "--force")) << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(snapshot(host), before);
+    // The live NVDIMM is still there, and can still be detached.
+    EXPECT_EQ(nvdimmElements(host.cli({"dumpxml", "demo"}).out).size(), 1u);
+    const CliResult forced = host.cli({"release", "demo", "--force"});
+    EXPECT_EQ(forced.status, 0) << forced.err;
+    EXPECT_TRUE(contains(forced.out, "Domain 'demo' released")) << forced.out;
+}
+
+TEST(CliRelease, UnknownDomainIsAnError)
+{
+    SimHostDir host;
+    const CliResult r = host.cli({"release", "nosuch"});
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_EQ(r.out, "");
+    EXPECT_TRUE(contains(r.err, "error: Domain not found: no domain with matching name 'nosuch'")) << r.err;
+}
+
+TEST(CliRelease, ShutOffDomainIsReleased)
+{
+    SimHostDir host;
+    const CliResult r = host.cli({"release", "demo2"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(contains(r.out, "Domain 'demo2' released"));
+}
+
+TEST(CliDefaultConnection, SimulatorOnlyWithANoticeWhereNoXenRuns)
+{
+    if (xenHere())
+        GTEST_SKIP() << "this machine runs Xen: the default is xen:///system here";
+    SimHostDir host;
+    const CliResult r = bare(host, {"--state-dir", host.stateDir(), "list", "--all"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(contains(r.out, "demo")) << r.out;
+    EXPECT_TRUE(contains(r.err, "no Xen on this machine, using the simulated host sim:///default")) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST(CliDefaultConnection, EnvironmentAndConfigKeyWinWithoutNotice)
+{
+    SimHostDir host;
+    const CliResult env = bare(host, {"--state-dir", host.stateDir(), "list"},
+                               {{"LIBXL_NVDIMM_DEFAULT_URI", "sim:///default"}});
+    EXPECT_EQ(env.status, 0) << env.err;
+    EXPECT_EQ(env.err, "");
+    host.setConfig("[client]\nuri_default=sim:///default\n");
+    const CliResult key = bare(host, {"--state-dir", host.stateDir(), "list"});
+    EXPECT_EQ(key.status, 0) << key.err;
+    EXPECT_EQ(key.err, "");
+    EXPECT_TRUE(contains(key.out, "demo"));
+    // The key names the connection: a wrong one is what fails.
+    host.setConfig("[client]\nuri_default=xen:///nosuch\n");
+    const CliResult bad = bare(host, {"--state-dir", host.stateDir(), "list"});
+    EXPECT_EQ(bad.status, 1);
+    EXPECT_TRUE(contains(bad.err, "xen:///system")) << bad.err;
+}
+
+TEST(CliDefaultConnection, PmemCommandsFollowTheSameRule)
+{
+    if (xenHere())
+        GTEST_SKIP() << "this machine runs Xen: pmem-list shows its own namespaces";
+    SimHostDir host;
+    const CliResult r = bare(host, {"--state-dir", host.stateDir(), "pmem-list", "--json"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(contains(r.err, "using the simulated host")) << r.err;
+    EXPECT_TRUE(contains(r.out, "dax0.0")) << r.out;   // the simulated host's namespace
+}
+
+TEST(CliStateDir, SimulatedHostNeverUsesTheProductionDirectory)
+{
+    SimHostDir host;
+    const bool existed = exists("/var/lib/libxl-nvdimm");
+    for (const std::string dir : {"/var/lib/libxl-nvdimm", "/var/lib/libxl-nvdimm/", "/var/lib/libxl-nvdimm/sim"}) {
+        CliProcess p({"-c", "sim:///default", "--state-dir", dir, "list"}, host.env(), host.scratch());
+        const CliResult r = p.wait();
+        EXPECT_EQ(r.status, 1) << dir << ": " << r.out;
+        EXPECT_TRUE(contains(r.err, "belongs to the real host")) << r.err;
+    }
+    CliProcess p({"-c", "sim:///default", "list"}, host.env({{"LIBXL_NVDIMM_STATE_DIR", "/var/lib/libxl-nvdimm"}}),
+                 host.scratch());
+    EXPECT_EQ(p.wait().status, 1);
+    EXPECT_EQ(exists("/var/lib/libxl-nvdimm"), existed);
+}
+
+TEST(CliStateDir, SimulatedHostDefaultsToItsOwnDirectory)
+{
+    SimHostDir host;
+    const std::string runtime = host.path("runtime");
+    ASSERT_EQ(mkdir(runtime.c_str(), 0700), 0);
+    CliProcess p({"-c", "sim:///default", "list"},
+                 host.env({{"LIBXL_NVDIMM_STATE_DIR", ""}, {"XDG_RUNTIME_DIR", runtime}}), host.scratch());
+    const bool productionHad = exists("/var/lib/libxl-nvdimm/host.json");
+    const bool runHad = exists("/run/libxl-nvdimm-sim");
+    const CliResult r = p.wait();
+    EXPECT_EQ(r.status, 0) << r.err;
+    // Never the real host's records, whoever runs it.
+    EXPECT_EQ(exists("/var/lib/libxl-nvdimm/host.json"), productionHad);
+    if (geteuid() == 0) {
+        EXPECT_TRUE(exists("/run/libxl-nvdimm-sim/host.json"));
+        if (!runHad)
+            removeTree("/run/libxl-nvdimm-sim");
+    } else {
+        EXPECT_TRUE(exists(runtime + "/libxl-nvdimm-sim/host.json")) << r.err;
+    }
+}
+
+TEST(CliStateDir, EmptyStateDirIsAnError)
+{
+    SimHostDir host;
+    for (const std::vector<std::string> &args : {std::vector<std::string>{"--state-dir", "", "list"},
+                                                std::vector<std::string>{"--state-dir=", "list"}}) {
+        CliProcess p(args, host.env({{"LIBXL_NVDIMM_DEFAULT_URI", "sim:///default"}}), host.scratch());
+        const CliResult r = p.wait();
+        EXPECT_EQ(r.status, 1) << r.out;
+        EXPECT_TRUE(contains(r.err, "error: option --state-dir: the directory name is empty")) << r.err;
+    }
+}
+
+TEST(CliXenConnection, FailureHintsAndCreatesNothing)
+{
+    if (xenHere())
+        GTEST_SKIP() << "this machine runs Xen";
+    SimHostDir host;
+    const std::string dir = host.path("xen-state");
+    CliProcess p({"-c", "xen:///system", "--state-dir", dir, "list"}, host.env(), host.scratch());
+    const CliResult r = p.wait();
+    EXPECT_EQ(r.status, 1);
+    EXPECT_TRUE(contains(r.err, "/dev/xen/privcmd")) << r.err;
+    EXPECT_TRUE(contains(r.err, "dom0")) << r.err;
+    EXPECT_FALSE(exists(dir));
+}
+
+// A file NVDIMM big enough that filling it takes a while.
+std::string bigFileXml(const std::string &path)
+{
+    return nvdimmXml({.path = path, .size_mib = 6144, .alias = "big"});
+}
+
+// Sends `sig` once `path` exists (the fill has started).
+CliResult interruptWhenCreated(std::unique_ptr<CliProcess> p, const std::string &path, int sig)
+{
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!exists(path) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    p->signal(sig);
+    return p->wait();
+}
+
+TEST(CliInterrupt, SigintDuringAttachOfAFileRollsBack)
+{
+    SimHostDir host;
+    const std::string file = host.fsdaxMount() + "/big.img";
+    const HostSnapshot before = snapshot(host);
+    const CliResult r = interruptWhenCreated(
+        host.spawn({"attach-device", "demo", host.file("big.xml", bigFileXml(file)), "--live"}), file, SIGINT);
+    EXPECT_EQ(r.signal, 0);
+    EXPECT_EQ(r.status, 1) << r.out << r.err;
+    EXPECT_TRUE(contains(r.err, "error: operation interrupted;")) << r.err;
+    EXPECT_TRUE(contains(r.err, "rolled back")) << r.err;
+    EXPECT_FALSE(exists(file));
+    EXPECT_EQ(snapshot(host), before);
+    EXPECT_FALSE(exists(host.stateDir() + "/domains/demo/status.json"));
+}
+
+TEST(CliInterrupt, SigtermDuringPmemProvisionRemovesTheFile)
+{
+    SimHostDir host;
+    const std::string file = host.fsdaxMount() + "/prov.img";
+    const CliResult r = interruptWhenCreated(host.spawn({"pmem-provision", file, "--size", "6G"}), file, SIGTERM);
+    EXPECT_EQ(r.signal, 0);
+    EXPECT_EQ(r.status, 1) << r.out << r.err;
+    EXPECT_TRUE(contains(r.err, "error: operation interrupted;")) << r.err;
+    EXPECT_FALSE(exists(file));
+}
+
+TEST(CliDomxmlToNative, ResolvesBackingsThroughTheConnection)
+{
+    SimHostDir host;
+    const std::string dev = nvdimmXml({.size_mib = 256, .alias = "nvdimm0"});
+    const std::string xml = "<domain type='xen'><name>n1</name><maxMemory slots='16' unit='KiB'>67108864</maxMemory>"
+                            "<memory unit='KiB'>1048576</memory><vcpu>1</vcpu>"
+                            "<os><type arch='x86_64' machine='xenfv'>hvm</type></os>"
+                            "<features><acpi/></features><devices>" + dev + "</devices></domain>";
+    const CliResult r = host.cli({"domxml-to-native", "xen-xl", host.file("n1.xml", xml)});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(contains(r.out, "iomem")) << r.out;
+    const std::string missing = host.fsdaxMount() + "/missing.img";
+    std::string xml2 = xml;
+    xml2.replace(xml2.find("/dev/dax0.0"), 11, missing);
+    const CliResult m = host.cli({"domxml-to-native", "xen-xl", host.file("n2.xml", xml2)});
+    EXPECT_EQ(m.status, 1);
+    EXPECT_TRUE(contains(m.err, "'" + missing + "' does not exist; create it with pmem-provision")) << m.err;
+    EXPECT_TRUE(contains(m.err, "error: invalid argument:")) << m.err;
+}
+
+} // namespace
+
+namespace {
+
+// A domain XML for validate/define: one vCPU, 4 GiB RAM, 1 TiB maxMemory
+// (the NVDIMM window starts above 1 TiB + 4 GiB), one NVDIMM.
+std::string domainXml(const std::string &nameElement, const std::string &address, const std::string &cells)
+{
+    return "<domain type='xen'>" + nameElement +
+           "<maxMemory slots='16' unit='KiB'>1073741824</maxMemory>"
+           "<memory unit='KiB'>4194304</memory><vcpu>1</vcpu>"
+           "<os><type arch='x86_64' machine='xenfv'>hvm</type></os><features><acpi/></features>" +
+           (cells.empty() ? std::string() : "<cpu><numa>" + cells + "</numa></cpu>") +
+           "<devices><memory model='nvdimm' access='shared'><source><path>/dev/dax0.0</path></source>"
+           "<target><size unit='MiB'>256</size></target>" + address +
+           "</memory></devices></domain>";
+}
+
+void expectValidateAndDefineRefuse(const SimHostDir &host, const std::string &xml, const std::string &needle)
+{
+    const std::string file = host.file("dom.xml", xml);
+    for (const char *cmd : {"validate", "define"}) {
+        const CliResult r = host.cli({cmd, file});
+        EXPECT_EQ(r.status, 1) << cmd << " accepted:\n" << xml << r.out;
+        EXPECT_TRUE(contains(r.err, needle)) << cmd << ": " << r.err;
+    }
+    EXPECT_FALSE(contains(host.cli({"list", "--all"}).out, "v1"));
+}
+
+TEST(CliValidateLikeStart, AcceptsAPlainDomain)
+{
+    SimHostDir host;
+    const CliResult r = host.cli({"validate", host.file("ok.xml", domainXml("<name>v1</name>", "", ""))});
+    EXPECT_EQ(r.status, 0) << r.err;
+}
+
+TEST(CliValidateLikeStart, BaseBelowTheWindow)
+{
+    SimHostDir host;
+    expectValidateAndDefineRefuse(
+        host, domainXml("<name>v1</name>", "<address type='dimm' slot='0' base='0x100000000'/>", ""),
+        "is below");
+}
+
+TEST(CliValidateLikeStart, BaseNotTwoMiBAligned)
+{
+    SimHostDir host;
+    expectValidateAndDefineRefuse(
+        host, domainXml("<name>v1</name>", "<address type='dimm' slot='0' base='0x20000100000'/>", ""),
+        "is not aligned to 2 MiB");
+}
+
+TEST(CliValidateLikeStart, NumaCellNamingMissingVcpus)
+{
+    SimHostDir host;
+    expectValidateAndDefineRefuse(
+        host, domainXml("<name>v1</name>", "", "<cell id='0' cpus='0-3' memory='4194304' unit='KiB'/>"),
+        "NUMA cell 0 names vCPU 3, but the domain has 1 vCPUs");
+}
+
+TEST(CliValidateLikeStart, MissingName)
+{
+    SimHostDir host;
+    const CliResult r = host.cli({"validate", host.file("noname.xml", domainXml("", "", ""))});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_TRUE(contains(r.err, "missing name information")) << r.err;
+}
+
+TEST(CliValidateLikeStart, SameBackingTwiceThroughAttachConfig)
+{
+    SimHostDir host;
+    const std::string a = host.file("a.xml", nvdimmXml({.size_mib = 256, .alias = "ua-a"}));
+    const std::string b = host.file("b.xml", nvdimmXml({.size_mib = 256, .alias = "ua-b"}));
+    ASSERT_EQ(host.cli({"attach-device", "demo2", a, "--config"}).status, 0);
+    const CliResult r = host.cli({"attach-device", "demo2", b, "--config"});
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_TRUE(contains(r.err, "NVDIMM 'ua-b' uses the backing '/dev/dax0.0' of NVDIMM 'ua-a'")) << r.err;
+    EXPECT_EQ(nvdimmElements(host.cli({"dumpxml", "demo2", "--inactive"}).out).size(), 1u);
+}
+
+} // namespace
+
+namespace {
+
+TEST(CliParity, UnknownCommandInVirshWords)
+{
+    SimHostDir host;
+    const CliResult r = host.cli({"lsit"});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "error: unknown command: 'lsit'\n");
+}
+
+} // namespace
