@@ -340,8 +340,8 @@ GuestLayout planLayout(conf::DomainXml &dom, BackingResolver *resolverOrNull, co
     std::vector<Interval> host_taken;
     for (size_t i = 0; i < held.size(); i++)
         if (options.occupied[i].nr)
-            host_taken.push_back({options.occupied[i].mfn * kLayoutPage,
-                                  (options.occupied[i].mfn + options.occupied[i].nr) * kLayoutPage, &held[i]});
+            host_taken.push_back({options.occupied[i].mfn * kPageSize,
+                                  (options.occupied[i].mfn + options.occupied[i].nr) * kPageSize, &held[i]});
     bool warned_4k = false;
     for (auto &d : devs) {
         d.backing = resolver.resolve(defs[d.index]);
