@@ -40,10 +40,8 @@ class SimPmemInventory;
 
 class Connection {
 public:
-    // stateDir empty: $LIBXL_NVDIMM_STATE_DIR, else defaultStateDir().
     // The configuration file is read once, here (like libvirt's
     // libxlDriverConfig); limits default to its [hypervisor] keys.
-    // NoConnect for an unknown URI or an unreachable hypervisor.
     // stateDir empty: $LIBXL_NVDIMM_STATE_DIR, else defaultStateDir() of
     // the kind of host (a simulated host never uses the production state
     // directory). NoConnect for an unknown URI or an unreachable
