@@ -139,7 +139,11 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             if (UniqueFd now = hb.probe(def.path); !now && errno == ENOENT)
                 p.may_create.push_back(def.path);
             st.pending = p;
-            store.save(st);
+            // Recovery needs this record before provisioning only to
+            // remove a file the attach may create; otherwise the intent is
+            // written once, with the device, below.
+            if (!p.may_create.empty())
+                store.save(st);
 
             liveStep("attach: provision backing");
             ProvisioningResolver resolver(hb, def.path, def.size_kib * 1024);
@@ -190,6 +194,7 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             // needs no write per step.
             ds.labeled = ds.pinned = ds.granted = ds.mapped = ds.in_guest = true;
             st.devices.push_back(ds);
+            store.save(st);
             auto self = [&st, alias]() -> DeviceStatus & { return *st.find(alias); };
 
             const auto plan = securityPlan(st, liveBefore);
@@ -230,7 +235,8 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             before->fit_generation = st.fit_generation;
             if (st.fit_page)
                 before->occupied.push_back({self().slot, self().base, self().size, 0, 0});
-            store.save(st);
+            if (config)   // else the final record follows at once
+                store.save(st);
         }
 
         if (config) {

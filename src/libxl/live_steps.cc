@@ -410,8 +410,16 @@ void NvdimmDriver::Impl::labelAndPin(DomainStatus &st, const std::vector<HeldDev
         requests.push_back(r);
         keep.push_back(d.held);
     }
+    // Each step's intent is on disk before the step runs; a caller that
+    // recorded it already (attach records every step at once) costs no
+    // further write.
+    const auto recorded = [&st](const HeldDevice &d) {
+        const DeviceStatus *ds = st.find(d.alias);
+        return ds && ds->labeled && ds->pinned;
+    };
     liveStep(labelStep);
-    store.save(st);
+    if (!std::all_of(devs.begin(), devs.end(), recorded))
+        store.save(st);
     if (!requests.empty()) {
         securityManager().labelBackings(domainRef(st), plan, requests);
         undo.push([this, &st, plan, requests, keep, releaseDomainOnUndo] {
@@ -420,8 +428,10 @@ void NvdimmDriver::Impl::labelAndPin(DomainStatus &st, const std::vector<HeldDev
     }
     for (const auto &d : devs) {
         liveStep(pinStep);
-        st.find(d.alias)->pinned = true;
-        store.save(st);
+        if (!st.find(d.alias)->pinned) {
+            st.find(d.alias)->pinned = true;
+            store.save(st);
+        }
         BackingPin::acquire(d.held->fd.get(), d.held->object, conn.stateDir(), st.name, d.held->pin_kind)
             .persist();
         undo.push([this, held = d.held, name = st.name] {
