@@ -149,6 +149,21 @@ void XenBoot::addBinary(const std::string &host_path, const std::string &dest)
     extra_args_.push_back(host_path + ":" + dest);
 }
 
+void XenBoot::addHostFile(const std::string &host_path, const std::string &dest)
+{
+    extra_args_.push_back("--file");
+    extra_args_.push_back(host_path + ":" + dest);
+}
+
+void XenBoot::addTree(const std::string &tree, const std::vector<std::string> &paths)
+{
+    std::string spec = tree + ":";
+    for (std::size_t i = 0; i < paths.size(); ++i)
+        spec += (i ? "," : "") + paths[i];
+    extra_args_.push_back("--tree");
+    extra_args_.push_back(spec);
+}
+
 void XenBoot::setParams(std::vector<std::pair<std::string, std::string>> params)
 {
     params_ = std::move(params);

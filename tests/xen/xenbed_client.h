@@ -41,6 +41,11 @@ public:
     std::string addFile(const std::string &name, const std::vector<std::uint8_t> &bytes,
                         const std::string &dest);
     void addBinary(const std::string &host_path, const std::string &dest);
+    // A host file as it is (no copy into the temp dir), at dest in dom0.
+    void addHostFile(const std::string &host_path, const std::string &dest);
+    // Paths (relative, comma-free) of an install tree at the same paths in
+    // dom0, with the host libraries its programs need (xenbed.py --tree).
+    void addTree(const std::string &tree, const std::vector<std::string> &paths);
     void setParams(std::vector<std::pair<std::string, std::string>> params);
     void setProjectBinary(const std::string &path) { project_bin_ = path; }
     void setHvm(bool hvm) { hvm_ = hvm; }  // device model + firmware in dom0
