@@ -27,6 +27,12 @@ dvirsh() {
     LD_LIBRARY_PATH=/usr/lib/debian-libvirt0 virsh -c xen:///system "$@"
 }
 
+# A file's non-empty lines joined by " | " (virsh ends most answers
+# with an empty line).
+oneline() {
+    grep -v '^$' "$1" | sed ':a;N;$!ba;s/\n/ | /g'
+}
+
 # Run `dvirsh ARGS...`, report PREFIX.rc and PREFIX.out (one line).
 vrun() {                        # PREFIX ARGS...
     _p=$1
@@ -34,7 +40,7 @@ vrun() {                        # PREFIX ARGS...
     dvirsh "$@" > "/tmp/v-$_p.out" 2>&1
     _rc=$?
     xlnv_result "$_p.rc" "$_rc"
-    xlnv_result "$_p.out" "$(xlnv_oneline "/tmp/v-$_p.out")"
+    xlnv_result "$_p.out" "$(oneline "/tmp/v-$_p.out")"
     return $_rc
 }
 
@@ -79,7 +85,7 @@ start_libvirtd() {              # PREFIX
     done
     xlnv_result "$1.ready" "$ready"
     xlnv_result "$1.ready_seconds" $(( $(xlnv_now) - t0 ))
-    xlnv_result "$1.uri" "$(xlnv_oneline "/tmp/$1-uri.out")"
+    xlnv_result "$1.uri" "$(oneline "/tmp/$1-uri.out")"
 }
 
 stop_libvirtd() {               # PREFIX
@@ -92,9 +98,11 @@ stop_libvirtd() {               # PREFIX
     xlnv_result "$1.stopped" "$(kill -0 "$pid" 2>/dev/null && echo no || echo yes)"
 }
 
-# What of libvirtd's log a reader needs (warnings and errors), at the end.
+# What of libvirtd's log a reader needs (warnings and errors, without the
+# end-of-file line each short-lived virsh connection leaves), at the end.
 dump_libvirt_logs() {
-    grep -E ' (warning|error) ' /var/log/libvirt/libvirtd.log 2>/dev/null | cut -c1-400 |
+    grep -E ' (warning|error) ' /var/log/libvirt/libvirtd.log 2>/dev/null |
+        grep -v 'virNetSocketReadWire.*End of file' | cut -c1-400 |
         sed 's/^/libvirtd.log: /' | tail -n 60
     for f in /var/log/libvirt/libxl/*.log; do
         [ -f "$f" ] || continue
@@ -105,8 +113,13 @@ dump_libvirt_logs() {
 # The client is Debian's: the test compares these with the host's files.
 xlnv_result virsh.sha256 "$(sha256sum /usr/bin/virsh | cut -d' ' -f1)"
 xlnv_result virsh.libvirt0_sha256 "$(sha256sum "$(readlink -f /usr/lib/debian-libvirt0/libvirt.so.0)" | cut -d' ' -f1)"
-xlnv_result virsh.libvirt0_loaded "$(LD_TRACE_LOADED_OBJECTS=1 LD_LIBRARY_PATH=/usr/lib/debian-libvirt0 /usr/bin/virsh 2>&1 | awk '$1 == "libvirt.so.0" { print $3 }')"
-xlnv_result libvirtd.libvirt_loaded "$(LD_TRACE_LOADED_OBJECTS=1 LD_LIBRARY_PATH=$LIBXL_NVDIMM_LIBDIR /usr/sbin/libvirtd 2>&1 | awk '$1 == "libvirt.so.0" { print $3 }')"
+# Which libvirt.so.0 each one loads (the dynamic loader's answer).
+loaded_libvirt() {              # LD_LIBRARY_PATH PROGRAM
+    readlink -f "$(LD_TRACE_LOADED_OBJECTS=1 LD_LIBRARY_PATH=$1 "$2" 2>&1 |
+        awk '$1 == "libvirt.so.0" { print $3 }')"
+}
+xlnv_result virsh.libvirt0_loaded "$(loaded_libvirt /usr/lib/debian-libvirt0 /usr/bin/virsh)"
+xlnv_result libvirtd.libvirt_loaded "$(loaded_libvirt "$LIBXL_NVDIMM_LIBDIR" /usr/sbin/libvirtd)"
 
 # --- NVDIMM namespaces, before any guest runs ---------------------------------
 xlnv_make_devdax boot "$NVDIMM0_SPA" || { xlnv_result scenario.abort "no devdax on NVDIMM 0"; exit 1; }
@@ -173,6 +186,7 @@ XML
 vrun define define /tmp/lv1.xml
 vrun native domxml-to-native xen-xl /tmp/lv1.xml
 xlnv_result native.iomem "$(sed -n 's/^iomem = \[ \(.*\) \]$/\1/p' /tmp/v-native.out | tr -d '"')"
+xlnv_result native.ram "$(sed -n 's/^maxmem = \([0-9]*\)$/\1/p' /tmp/v-native.out):$(sed -n 's/^memory = \([0-9]*\)$/\1/p' /tmp/v-native.out)"
 xlnv_result native.acpi_firmware "$(sed -n 's/^acpi_firmware = "\(.*\)"$/\1/p' /tmp/v-native.out)"
 xlnv_result native.state_dir_after "$(ls /var/lib/libxl-nvdimm/domains 2>/dev/null | tr '\n' ' ')"
 
@@ -218,11 +232,14 @@ hotbase=$(nvdimm_ids < /tmp/lv1-attached.xml | tr ' ' '\n' | sed -n 2p | cut -d@
 vrun save save lv1 /tmp/lv1.save
 xlnv_result save.file "$([ -e /tmp/lv1.save ] && echo exists || echo none)"
 vrun setmaxmem setmaxmem lv1 2097152 --config
-# virsh and Nova cannot ask for a forced detach (see
-# docs/libvirt-libxl-driver.rst for what --live does).
+# virsh and Nova cannot choose between asking the guest and pulling the
+# module: --live unmaps at once (docs/libvirt-libxl-driver.rst, 0007).
 vrun detach_live detach-device lv1 /tmp/nv-hot.xml --live
 dvirsh dumpxml lv1 > /tmp/lv1-detach-live.xml 2>&1
 xlnv_result detach_live.nvdimms "$(nvdimm_ids < /tmp/lv1-detach-live.xml)"
+xlnv_result detach_live.owner_hot "$(owner "/dev/$DAX_HOT")"
+[ -n "$hotbase" ] && xlnv_result detach_live.xen_unmap \
+    "$(xl dmesg | grep -E "memory_map:remove: d$domid gfn=$(printf '%x' $((hotbase >> 12))) " | sed 's/.*memory_map:/memory_map:/' | head -n 1)"
 
 # --config: the persistent definition loses the boot NVDIMM, the live
 # one keeps it.
@@ -260,15 +277,16 @@ xlnv_dump_guest_log lv1
 # virt-install --memory 1024,hotplugmemorymax=4096,hotplugmemoryslots=4
 #   --cpu host-passthrough,cell0.cpus=0,cell0.memory=...,cell1.cpus=1,...
 #   --memdev nvdimm,source.path=/dev/daxN.0,target.size=..,target.node=1,
-#            target.label_size=128
+#            target.label_size=2048
 # writes <maxMemory slots>, NUMA cells and an NVDIMM with a node and a
-# label area (sizes in KiB, no unit attributes on the target).
+# label area (sizes in KiB, no unit attributes on the target; the size
+# includes the label, what is left for data is 2 MiB aligned).
 cat > /tmp/vi1.xml <<XML
 <domain type='xen'>
   <name>vi1</name>
   <uuid>7d1e2f3a-4b5c-4d6e-9f70-8a9b0c1d2e3f</uuid>
   <maxMemory slots='4' unit='KiB'>4194304</maxMemory>
-  <memory unit='KiB'>$(( 1048576 + BOOT_KIB ))</memory>
+  <memory unit='KiB'>$(( 1048576 + BOOT_KIB + 2048 ))</memory>
   <currentMemory unit='KiB'>1048576</currentMemory>
   <vcpu placement='static'>2</vcpu>
   <os>
@@ -297,10 +315,10 @@ cat > /tmp/vi1.xml <<XML
         <path>/dev/$DAX_BOOT</path>
       </source>
       <target>
-        <size>$BOOT_KIB</size>
+        <size>$(( BOOT_KIB + 2048 ))</size>
         <node>1</node>
         <label>
-          <size>128</size>
+          <size>2048</size>
         </label>
       </target>
     </memory>
@@ -327,7 +345,7 @@ cat > /tmp/nova1.xml <<XML
     </nova:instance>
   </metadata>
   <maxMemory slots='16' unit='KiB'>4194304</maxMemory>
-  <memory unit='KiB'>$(( 524288 + HOT_KIB ))</memory>
+  <memory unit='KiB'>$(( 524288 + HOT_KIB + 2048 ))</memory>
   <vcpu>1</vcpu>
   <os>
     <type>hvm</type>
@@ -351,7 +369,7 @@ cat > /tmp/nova1.xml <<XML
         <pmem/>
       </source>
       <target>
-        <size>$HOT_KIB</size>
+        <size>$(( HOT_KIB + 2048 ))</size>
         <node>0</node>
         <label>
           <size>2048</size>
@@ -376,6 +394,7 @@ vrun dimm_list list --all --name
 stop_libvirtd final
 sed 's/^/event: /' /tmp/events.log
 xlnv_result events.device_added "$(grep -c "device-added" /tmp/events.log)"
+xlnv_result events.device_removed "$(grep -c "device-removed" /tmp/events.log)"
 xlnv_result events.lines "$(grep -c . /tmp/events.log)"
 dump_libvirt_logs
 xlnv_result scenario.seconds $(( $(xlnv_now) - t_scenario ))
