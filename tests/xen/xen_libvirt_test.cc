@@ -27,10 +27,7 @@ using namespace xlnv::testbed;
 
 namespace {
 
-constexpr std::uint64_t kPage = 4096;
-// Where QEMU puts the NVDIMMs (tests/lib/beds.py) and their region sizes.
-constexpr std::uint64_t kNvdimm0Spa = 0x100000000;
-constexpr std::uint64_t kNvdimm1Spa = 0x180000000;
+// The NVDIMMs' region size (their addresses: xenbed_client.h).
 constexpr std::uint64_t kRegionBytes = 256ull << 20;
 // The boot NVDIMM (devdax on NVDIMM 0) and the one attached live (NVDIMM 1).
 constexpr std::uint64_t kBootBytes = 64ull << 20;
@@ -41,13 +38,6 @@ constexpr char kOwnerBefore[] = "4242:4343";
 
 const char kDebianVirsh[] = "/usr/bin/virsh";
 const char kDebianLibDir[] = "/usr/lib/x86_64-linux-gnu";
-
-std::string hex(std::uint64_t v)
-{
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-    return buf;
-}
 
 std::string env(const char *name)
 {
@@ -101,16 +91,6 @@ std::vector<Dimm> parseDimms(const std::string &text)
         out.push_back({w.substr(0, a), w.substr(a + 1, b - a - 1), parseNumber(w.substr(b + 1))});
     }
     return out;
-}
-
-// "memory_map:add: d5 gfn=940000 mfn=200002 nr=40": a field, hex.
-std::optional<std::uint64_t> xenLogField(const std::string &line, const std::string &field)
-{
-    const auto at = line.find(" " + field + "=");
-    if (at == std::string::npos)
-        return std::nullopt;
-    const std::string rest = line.substr(at + field.size() + 2);
-    return parseNumber("0x" + rest.substr(0, rest.find(' ')));
 }
 
 // xl.cfg "MFN,NR@GFN" (hex without 0x), the first range.

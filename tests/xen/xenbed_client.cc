@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -48,6 +49,22 @@ std::string sourceDir()
 std::uint64_t guestMarker(std::uint32_t nonce, unsigned index)
 {
     return (std::uint64_t{nonce} << 32) | (0x4e56u << 16) | (index & 0xffffu);
+}
+
+std::string hex(std::uint64_t v)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+std::optional<std::uint64_t> xenLogField(const std::string &line, const std::string &field)
+{
+    const auto at = line.find(" " + field + "=");
+    if (at == std::string::npos)
+        return std::nullopt;
+    const std::string rest = line.substr(at + field.size() + 2);
+    return parseNumber("0x" + rest.substr(0, rest.find(' ')));
 }
 
 std::optional<std::uint64_t> parseNumber(const std::string &text)

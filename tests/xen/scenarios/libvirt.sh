@@ -274,6 +274,21 @@ vrun after_list list --all --name
 xlnv_dump_guest_log lv1
 
 # --- the shapes other tools write ---------------------------------------------------------
+# The end of such a domain: the NVDIMM's target (sizes in KiB without
+# unit attributes, as both tools write them) and the closing tags.
+shape_target() {                # SIZE_KIB NODE LABEL_KIB
+    printf '      <target>\n        <size>%s</size>\n        <node>%s</node>\n' "$1" "$2"
+    printf '        <label>\n          <size>%s</size>\n        </label>\n      </target>\n' "$3"
+    printf '    </memory>\n  </devices>\n</domain>\n'
+}
+
+# define, then the NVDIMM as dumpxml --inactive shows it (one line).
+define_shape() {                # PREFIX NAME FILE
+    vrun "$1" define "$3"
+    dvirsh dumpxml --inactive "$2" > "/tmp/$2-out.xml" 2>&1
+    xlnv_result "$1.nvdimm" "$(sed -n "/<memory model='nvdimm'/,/<\/memory>/p" "/tmp/$2-out.xml" | tr -d ' \n')"
+}
+
 # virt-install --memory 1024,hotplugmemorymax=4096,hotplugmemoryslots=4
 #   --cpu host-passthrough,cell0.cpus=0,cell0.memory=...,cell1.cpus=1,...
 #   --memdev nvdimm,source.path=/dev/daxN.0,target.size=..,target.node=1,
@@ -314,20 +329,9 @@ cat > /tmp/vi1.xml <<XML
       <source>
         <path>/dev/$DAX_BOOT</path>
       </source>
-      <target>
-        <size>$(( BOOT_KIB + 2048 ))</size>
-        <node>1</node>
-        <label>
-          <size>2048</size>
-        </label>
-      </target>
-    </memory>
-  </devices>
-</domain>
+$(shape_target $(( BOOT_KIB + 2048 )) 1 2048)
 XML
-vrun vi_define define /tmp/vi1.xml
-dvirsh dumpxml --inactive vi1 > /tmp/vi1-out.xml 2>&1
-xlnv_result vi_define.nvdimm "$(grep -A14 "<memory model='nvdimm'" /tmp/vi1-out.xml | tr -d ' \n')"
+define_shape vi_define vi1 /tmp/vi1.xml
 vrun vi_native domxml-to-native xen-xl /tmp/vi1.xml
 xlnv_result vi_native.iomem "$(sed -n 's/^iomem = \[ \(.*\) \]$/\1/p' /tmp/v-vi_native.out | tr -d '"')"
 vrun vi_undefine undefine vi1
@@ -368,20 +372,9 @@ cat > /tmp/nova1.xml <<XML
         <alignsize>2048</alignsize>
         <pmem/>
       </source>
-      <target>
-        <size>$(( HOT_KIB + 2048 ))</size>
-        <node>0</node>
-        <label>
-          <size>2048</size>
-        </label>
-      </target>
-    </memory>
-  </devices>
-</domain>
+$(shape_target $(( HOT_KIB + 2048 )) 0 2048)
 XML
-vrun nova_define define /tmp/nova1.xml
-dvirsh dumpxml --inactive instance-00000001 > /tmp/nova1-out.xml 2>&1
-xlnv_result nova_define.nvdimm "$(grep -A16 "<memory model='nvdimm'" /tmp/nova1-out.xml | tr -d ' \n')"
+define_shape nova_define instance-00000001 /tmp/nova1.xml
 vrun nova_undefine undefine instance-00000001
 
 # A model Xen cannot do: refused at define, nothing defined.
