@@ -148,4 +148,24 @@ TEST_F(Mkinitramfs, RejectsAFileSpecWithoutDestination)
     EXPECT_FALSE(std::filesystem::exists(dir_ + "/y.cpio"));
 }
 
+// A library and its SONAME link (an install tree's layout): --link keeps
+// the link a link, and replaces what a --bin's ldd put at that path.
+TEST_F(Mkinitramfs, LinkReplacesALibraryABinaryBroughtWithASymbolicLink)
+{
+    const Output r = build("l.cpio", "--bin /usr/bin/ndctl --file /etc/hostname:/opt/t/libx.so.0.1 "
+                                     "--link libx.so.0.1:/usr/lib/x86_64-linux-gnu/libndctl.so.6");
+    ASSERT_EQ(r.status, 0) << r.text;
+    const Output v = shell("cpio -itv --quiet < " + dir_ + "/l.cpio | grep ' usr/lib/x86_64-linux-gnu/libndctl.so.6'");
+    EXPECT_EQ(v.text.rfind("lrwxrwxrwx", 0), 0u) << v.text;
+    EXPECT_NE(v.text.find("-> libx.so.0.1"), std::string::npos) << v.text;
+}
+
+TEST_F(Mkinitramfs, RejectsALinkSpecWithoutTarget)
+{
+    const Output r = build("z.cpio", "--link /usr/lib/x");
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.text.find("--link wants TARGET:DEST"), std::string::npos) << r.text;
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/z.cpio"));
+}
+
 }  // namespace

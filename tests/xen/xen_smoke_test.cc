@@ -26,11 +26,7 @@ using namespace xlnv::testbed;
 
 namespace {
 
-constexpr std::uint64_t kPage = 4096;
-// Where QEMU puts the NVDIMMs (tests/lib/beds.py nvdimm_spa) and their sizes.
-constexpr std::uint64_t kNvdimm0Spa = 0x100000000;
-constexpr std::uint64_t kNvdimm1Spa = 0x180000000;
-constexpr std::uint64_t kNvdimm2Spa = 0x200000000;
+// The NVDIMMs' sizes (their addresses: xenbed_client.h).
 constexpr std::uint64_t kNvdimm0Bytes = 1ull << 30;
 constexpr std::uint64_t kNvdimm1Bytes = 256ull << 20;
 constexpr std::uint64_t kNvdimm2Bytes = 256ull << 20;
@@ -75,13 +71,6 @@ constexpr char kAllOnes[] = "0xFFFFFFFFFFFFFFFF";
 std::uint64_t backingOffset(std::uint64_t mfn, std::uint64_t gpa)
 {
     return mfn * kPage - kNvdimm0Spa + (gpa - kGuestGfn * kPage);
-}
-
-std::string hex(std::uint64_t v)
-{
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-    return buf;
 }
 
 std::string hex16(std::uint64_t v)
@@ -401,16 +390,6 @@ TEST_F(XenSmokeBoot, ProjectCliRunsInDom0)
         if (projectBinary().empty()) \
             GTEST_SKIP() << "VIRT_XEN_NVDIMM does not name a built virt-xen-nvdimm"; \
     } while (0)
-
-// "memory_map:add: d5 gfn=940000 mfn=200002 nr=40": Xen's own log line.
-std::optional<std::uint64_t> xenLogField(const std::string &line, const std::string &field)
-{
-    const auto at = line.find(" " + field + "=");
-    if (at == std::string::npos)
-        return std::nullopt;
-    const std::string rest = line.substr(at + field.size() + 2);
-    return parseNumber("0x" + rest.substr(0, rest.find(' ')));
-}
 
 // Set of "id:name" pairs without dom0 (whether a tool lists it is style).
 std::string guestsOnly(const std::string &list)

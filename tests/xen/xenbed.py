@@ -4,6 +4,7 @@
     xenbed.py --out-dir DIR --script SCENARIO.sh [--params FILE]
               [--nvdimm PATH:SIZE]... [--project-bin PATH]
               [--bin PATH[:DEST]]... [--file SRC:DEST]...
+              [--tree DIR:PATH[,PATH...]]...
               [--dom0-arg KEY=VALUE]... [--timeout SECONDS] [--cache-dir DIR]
               [--hvm]
 
@@ -11,6 +12,7 @@ Builds (cached by content, tests/lib/mkinitramfs) a guest initramfs and a
 dom0 initramfs holding Xen's userland, the HVM device model and firmware,
 the guest kernel and initramfs, the project's CLI (--project-bin) and any
 extra binaries/files (the device model and firmware only with --hvm),
+the chosen PATHs of install trees (--tree, see tree_args),
 SCENARIO.sh as /xlnv/test.sh (its folder as /xlnv/scenarios) and FILE as
 /xlnv/params.sh.  Boots Xen with one emulated NVDIMM per --nvdimm (the
 backing files belong to the caller and are left in place), under a time
@@ -111,6 +113,62 @@ def stripped(binary, work):
     return out if proc.returncode == 0 else binary
 
 
+def is_elf(path):
+    with open(path, "rb") as f:
+        return f.read(4) == b"\x7fELF"
+
+
+def tree_args(spec, work):
+    """mkinitramfs arguments for --tree DIR:PATH[,PATH...]: those files or
+    folders (relative to DIR, an install tree such as `scripts/build-libvirt
+    DESTDIR` makes) at the same paths in dom0.  Symbolic links stay links,
+    ELF files are stripped of debug info, and the host libraries the
+    tree's ELF files need (ldd, the tree's own library folders first) come
+    along; the tree's own files replace what other --bin options brought
+    to the same path."""
+    tree, sep, paths = spec.partition(":")
+    tree = os.path.abspath(tree)
+    if not sep or not paths or not os.path.isdir(tree):
+        raise BedError("--tree wants DIR:PATH[,PATH...] with an existing DIR: " + spec)
+    chosen = []
+    for rel in paths.split(","):
+        top = os.path.join(tree, rel.strip("/"))
+        if not os.path.lexists(top):
+            raise BedError("--tree: %s has no %s" % (tree, rel))
+        if os.path.isdir(top) and not os.path.islink(top):
+            for root, _, files in os.walk(top):
+                chosen += [os.path.join(root, f) for f in sorted(files)]
+        else:
+            chosen.append(top)
+    libdirs = sorted({os.path.dirname(f) for f in chosen if ".so" in os.path.basename(f)})
+    env = dict(os.environ, LD_LIBRARY_PATH=":".join(libdirs))
+    args, host_libs = [], set()
+    strip_dir = os.path.join(work, "tree-stripped")
+    for path in chosen:
+        dest = "/" + os.path.relpath(path, tree)
+        if os.path.islink(path):
+            args += ["--link", "%s:%s" % (os.readlink(path), dest)]
+            continue
+        src = path
+        if is_elf(path):
+            proc = subprocess.run(["ldd", path], capture_output=True, text=True, env=env)
+            for line in proc.stdout.splitlines():
+                m = re.match(r"^\s*\S+\s+=>\s+(/\S+)\s+\(0x", line)
+                if m and not os.path.realpath(m.group(1)).startswith(tree + "/"):
+                    host_libs.add(m.group(1))
+                elif "=> not found" in line:
+                    raise BedError("--tree: %s: %s" % (path, line.strip()))
+            src = os.path.join(strip_dir, os.path.relpath(path, tree))
+            os.makedirs(os.path.dirname(src), exist_ok=True)
+            if subprocess.run(["strip", "--strip-debug", "-o", src, path],
+                              capture_output=True).returncode != 0:
+                src = path
+        args += ["--file", "%s:%s" % (src, dest)]
+    for lib in sorted(host_libs):
+        args += ["--bin", lib]
+    return args
+
+
 def build_dom0_initramfs(opts, work, kver, cache_dir, guest_initrd):
     args = ["--out", os.path.join(work, "dom0-initrd.cpio"), "--no-compress",
             "--init", os.path.join(HERE, "dom0-init.sh"),
@@ -142,6 +200,8 @@ def build_dom0_initramfs(opts, work, kver, cache_dir, guest_initrd):
         args += ["--bin", b]
     for f in opts.file:
         args += ["--file", f]
+    for t in opts.tree:
+        args += tree_args(t, work)
     return mkinitramfs(args)
 
 
@@ -295,6 +355,8 @@ def main():
     p.add_argument("--project-bin")
     p.add_argument("--bin", action="append", default=[])
     p.add_argument("--file", action="append", default=[])
+    p.add_argument("--tree", action="append", default=[],
+                   help="DIR:PATH[,PATH...] of an install tree, at the same paths")
     p.add_argument("--dom0-arg", action="append", default=[])
     p.add_argument("--hvm", action="store_true",
                    help="put the HVM device model and firmware into dom0")

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -48,6 +49,22 @@ std::string sourceDir()
 std::uint64_t guestMarker(std::uint32_t nonce, unsigned index)
 {
     return (std::uint64_t{nonce} << 32) | (0x4e56u << 16) | (index & 0xffffu);
+}
+
+std::string hex(std::uint64_t v)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+std::optional<std::uint64_t> xenLogField(const std::string &line, const std::string &field)
+{
+    const auto at = line.find(" " + field + "=");
+    if (at == std::string::npos)
+        return std::nullopt;
+    const std::string rest = line.substr(at + field.size() + 2);
+    return parseNumber("0x" + rest.substr(0, rest.find(' ')));
 }
 
 std::optional<std::uint64_t> parseNumber(const std::string &text)
@@ -147,6 +164,21 @@ void XenBoot::addBinary(const std::string &host_path, const std::string &dest)
 {
     extra_args_.push_back("--bin");
     extra_args_.push_back(host_path + ":" + dest);
+}
+
+void XenBoot::addHostFile(const std::string &host_path, const std::string &dest)
+{
+    extra_args_.push_back("--file");
+    extra_args_.push_back(host_path + ":" + dest);
+}
+
+void XenBoot::addTree(const std::string &tree, const std::vector<std::string> &paths)
+{
+    std::string spec = tree + ":";
+    for (std::size_t i = 0; i < paths.size(); ++i)
+        spec += (i ? "," : "") + paths[i];
+    extra_args_.push_back("--tree");
+    extra_args_.push_back(spec);
 }
 
 void XenBoot::setParams(std::vector<std::pair<std::string, std::string>> params)

@@ -17,6 +17,11 @@ namespace xlnv::testbed {
 
 // QEMU keeps the NVDIMM label area after the region in the backing file.
 inline constexpr std::uint64_t kLabelBytes = 128 * 1024;
+inline constexpr std::uint64_t kPage = 4096;
+// Where QEMU puts NVDIMM i (tests/lib/beds.py: 0x100000000 + i * 0x80000000).
+inline constexpr std::uint64_t kNvdimm0Spa = 0x100000000;
+inline constexpr std::uint64_t kNvdimm1Spa = 0x180000000;
+inline constexpr std::uint64_t kNvdimm2Spa = 0x200000000;
 
 struct NvdimmBacking {
     std::uint64_t region_bytes;          // multiple of 16 MiB
@@ -41,6 +46,11 @@ public:
     std::string addFile(const std::string &name, const std::vector<std::uint8_t> &bytes,
                         const std::string &dest);
     void addBinary(const std::string &host_path, const std::string &dest);
+    // A host file as it is (no copy into the temp dir), at dest in dom0.
+    void addHostFile(const std::string &host_path, const std::string &dest);
+    // Paths (relative, comma-free) of an install tree at the same paths in
+    // dom0, with the host libraries its programs need (xenbed.py --tree).
+    void addTree(const std::string &tree, const std::vector<std::string> &paths);
     void setParams(std::vector<std::pair<std::string, std::string>> params);
     void setProjectBinary(const std::string &path) { project_bin_ = path; }
     void setHvm(bool hvm) { hvm_ = hvm; }  // device model + firmware in dom0
@@ -76,6 +86,13 @@ private:
 
 // The 64-bit marker the guest helper library writes (guestlib.sh).
 std::uint64_t guestMarker(std::uint32_t nonce, unsigned index);
+
+// "0x1f" (lower-case hex with prefix).
+std::string hex(std::uint64_t v);
+
+// A hex field of Xen's own log line of a mapping call, e.g. "mfn" of
+// "memory_map:add: d5 gfn=940000 mfn=200002 nr=40".
+std::optional<std::uint64_t> xenLogField(const std::string &line, const std::string &field);
 
 // Parses 0x... / decimal; nullopt when not a number.
 std::optional<std::uint64_t> parseNumber(const std::string &text);
