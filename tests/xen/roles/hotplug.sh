@@ -5,10 +5,12 @@
 # xlnv.want times.  dom0 reads the guest's serial console for these lines
 # (a guest with xen_nopv has no xenstore) and attaches from outside; no
 # command run here asks the kernel to look for devices.  For each device
-# K that appears: XLNV-HOTPLUG-SEEN K, its size and region, the FIT page
-# header (generation, length: the page is the last one below the lowest
-# region, docs/live.rst), a marker "xlnv.text-K" at xlnv.off, then
+# K that appears: XLNV-HOTPLUG-SEEN K, its size and region, a marker
+# "xlnv.text-K" at xlnv.off, then
 # XLNV-HOTPLUG-DONE K.  At the end /dev/pmem0's marker is read again.
+# (The FIT page is not read here: busybox devmem maps it uncached, which
+# PAT refuses next to ACPI's cached mapping of the same page; dom0
+# reports the FIT it wrote.)
 xlnv_load_modules
 text=$(xlnv_arg text XLNV)
 off=$(xlnv_arg off 0)
@@ -32,37 +34,6 @@ region_of() {                   # pmemN: regionN:RESOURCE:SIZE
     [ -d "$r" ] && echo "${r##*/}:$(cat "$r/resource"):$(cat "$r/size")"
 }
 
-# Generation and length of the FIT page below the lowest region.
-fit_page_report() {             # PREFIX
-    low=
-    for r in /sys/bus/nd/devices/region*; do
-        [ -f "$r/resource" ] || continue
-        v=$(($(cat "$r/resource")))
-        { [ -z "$low" ] || [ "$v" -lt "$low" ]; } && low=$v
-    done
-    [ -n "$low" ] || return 0
-    page=$((low - 4096))
-    gen=$(($(devmem "$page" 32 2>/dev/null || echo -1)))
-    len=$(($(devmem $((page + 4)) 32 2>/dev/null || echo -1)))
-    xlnv_result "$1.fit_page" "$(printf '0x%x' "$page")"
-    xlnv_result "$1.fit_generation" "$gen"
-    xlnv_result "$1.fit_length" "$len"
-    if [ $((gen % 2)) -ne 0 ]; then      # not written yet (all ones) or being written
-        fit_len=
-    elif [ -n "$fit_len" ]; then
-        fit_added=$((len - fit_len))
-        xlnv_result "$1.fit_added" "$fit_added"
-        fit_len=$len
-    else
-        fit_len=$len
-    fi
-}
-# FIT bytes known before the first hot-add: none without NVDIMMs, else
-# unknown (the page does not exist before the first one).
-fit_len=0
-fit_added=0
-[ -b /dev/pmem0 ] && fit_len=""
-
 mark() {                        # DEV TEXT: write at $off, read back uncached
     xlnv_write_dev_marker "$1" "$off" "$2"
     echo 3 > /proc/sys/vm/drop_caches
@@ -75,7 +46,6 @@ xlnv_result boot.ged "$(ged_line)"
 if [ -b /dev/pmem0 ]; then
     xlnv_result boot.pmem0.size "$(blockdev --getsize64 /dev/pmem0)"
     xlnv_result boot.pmem0.marker "$(mark /dev/pmem0 "$text-0")"
-    fit_page_report boot
 fi
 known=" $(pmem_list | tr '\n' ' ')"
 kmsg='nfit|nvdimm|pmem|ged'
@@ -113,7 +83,6 @@ while [ "$k" -le "$want" ]; do
     xlnv_result "hp$k.region" "$(region_of "$dev")"
     xlnv_result "hp$k.pmem" "$(pmem_list | tr '\n' ' ')"
     xlnv_result "hp$k.ged" "$(ged_line)"
-    fit_page_report "hp$k"
     xlnv_result "hp$k.marker" "$(mark "/dev/$dev" "$text-$k")"
     # What the kernel said since the last report, for docs/live.rst.
     dmesg | grep -iE "$kmsg" | tail -n +$(( $(cat /tmp/dmesg-lines) + 1 )) |
@@ -129,9 +98,3 @@ if [ -b /dev/pmem0 ]; then
     xlnv_result end.region0 "$(region_of pmem0)"
 fi
 xlnv_result end.pmem "$(pmem_list | tr '\n' ' ')"
-# The numbers of issue 14: FIT bytes the last hot-add appended, and how
-# many NVDIMMs of that size one page's 4088 FIT bytes hold.
-if [ "$fit_added" -gt 0 ]; then
-    xlnv_result fit.bytes_per_nvdimm "$fit_added"
-    xlnv_result fit.nvdimms_per_page $(( (4096 - 8) / fit_added ))
-fi

@@ -127,27 +127,44 @@ hot_add() {                     # NAME K DAX
     xlnv_result "$1.add$2.out" "$(xlnv_oneline "/tmp/$1-add$2.out")"
     xlnv_result "$1.add$2.attach_s" "$(elapsed "$t0" "$t1")"
     # Where our layout put it (live XML: path, then its dimm address).
-    xlnv_cli dumpxml "$1" > "/tmp/$1-live$2.xml" 2>&1
-    xlnv_result "$1.add$2.base" "$(awk -v p="/dev/$3" '
-        index($0, p) { f = 1 }
-        f && /<address type=.dimm./ { sub(/.*base=./, ""); sub(/[^0-9a-fx].*/, ""); print; exit }' \
-        "/tmp/$1-live$2.xml")"
-    xlnv_report_xen_mappings "$1.add$2" "$(xl domid "$1")"
-    if [ "$rc" -ne 0 ]; then
-        return 1
-    fi
+    [ "$rc" -eq 0 ] || return 1
     if wait_console "$1" "XLNV-HOTPLUG-SEEN $2 pmem" "$HP_SEEN_TIMEOUT"; then
         xlnv_result "$1.add$2.seen_s" "$(elapsed "$t0" "$(uptime_s)")"
     else
         xlnv_result "$1.add$2.seen_s" timeout
-        return 1
     fi
+    # The rest while the guest reports: where our layout put the device
+    # (live XML: its path, then its dimm address), Xen's mapping there,
+    # and the FIT we wrote to the guest's page (status record).
+    xlnv_cli dumpxml "$1" > "/tmp/$1-live$2.xml" 2>&1
+    base=$(awk -v p="/dev/$3" '
+        index($0, p) { f = 1 }
+        f && /<address type=.dimm./ { sub(/.*base=./, ""); sub(/[^0-9a-fx].*/, ""); print; exit }' \
+        "/tmp/$1-live$2.xml")
+    xlnv_result "$1.add$2.base" "$base"
+    [ -n "$base" ] || xlnv_result "$1.add$2.dumpxml" "$(xlnv_oneline "/tmp/$1-live$2.xml")"
+    xlnv_report_xen_mappings "$1.add$2" "$(xl domid "$1")" "$base"
+    st=/tmp/xlnv-state/domains/$1/status.json
+    fit=$(sed -n 's/.*"fit": "\([0-9a-f]*\)".*/\1/p' "$st")
+    xlnv_result "$1.add$2.fit_bytes" $(( ${#fit} / 2 ))
+    eval "fit_$1_$2=$(( ${#fit} / 2 ))"
+    xlnv_result "$1.add$2.fit_generation" "$(sed -n 's/.*"fit_generation": \([0-9]*\).*/\1/p' "$st")"
+    xlnv_result "$1.add$2.fit_page" "$(printf '0x%x' "$(sed -n 's/.*"fit_page": \([0-9]*\).*/\1/p' "$st")")"
+    xlnv_result "$1.add$2.notified" "$(grep -c '"notified": true' "$st")"
     wait_console "$1" "XLNV-HOTPLUG-DONE $2" "$HP_SEEN_TIMEOUT"
+}
+
+# The guest's watcher runs; a guest that crashed in its kernel's boot
+# (nested emulation) is started once more (guestlib.sh).
+guest_ready() {                 # NAME
+    until wait_console "$1" XLNV-HOTPLUG-READY "$GUEST_TIMEOUT"; do
+        xlnv_restart_crashed_guest "$1" || return 1
+    done
 }
 
 # hn: two hot-adds to a guest that booted with one NVDIMM.
 if case " $started " in *" hn "*) true ;; *) false ;; esac; then
-    if wait_console hn XLNV-HOTPLUG-READY "$GUEST_TIMEOUT"; then
+    if guest_ready hn; then
         xlnv_result hn.ready_s $(( $(xlnv_now) - start ))
         hot_add hn 1 "$DAX_nv1" && hot_add hn 2 "$DAX_nv2"
     else
@@ -157,7 +174,7 @@ if case " $started " in *" hn "*) true ;; *) false ;; esac; then
 fi
 # hp: its first NVDIMM, hot-added.
 if case " $started " in *" hp "*) true ;; *) false ;; esac; then
-    if wait_console hp XLNV-HOTPLUG-READY "$GUEST_TIMEOUT"; then
+    if guest_ready hp; then
         xlnv_result hp.ready_s $(( $(xlnv_now) - start ))
         hot_add hp 1 "$DAX_nv3"
     else
@@ -166,4 +183,10 @@ if case " $started " in *" hp "*) true ;; *) false ;; esac; then
     xlnv_wait_guest_end hp 300
 fi
 xlnv_result guests.seconds $(( $(xlnv_now) - start ))
+# Issue 14's numbers: what hn's second hot-add appended to its FIT, and
+# how many NVDIMMs of that size a page's 4088 FIT bytes hold.
+if [ -n "$fit_hn_1" ] && [ -n "$fit_hn_2" ] && [ "$fit_hn_2" -gt "$fit_hn_1" ]; then
+    xlnv_result hotplug.fit_bytes_per_nvdimm $(( fit_hn_2 - fit_hn_1 ))
+    xlnv_result hotplug.nvdimms_per_fit_page $(( (4096 - 8) / (fit_hn_2 - fit_hn_1) ))
+fi
 exit 0
