@@ -81,27 +81,16 @@ dax_of nv1 "$NVDIMM1_SPA"
 dax_of nv2 "$NVDIMM2_SPA"
 dax_of nv3 "$NVDIMM3_SPA"
 
-# Turn XML into xl.cfg with our converter, as hvm.sh does for h2.
-convert() {                     # NAME
-    xlnv_cli domxml-to-native xen-xl "/tmp/$1.xml" > "/tmp/$1.cfg" 2> "/tmp/$1-cli.err"
-    xlnv_result "$1_cli.rc" "$?"
-    xlnv_result "$1_cli.stderr" "$(xlnv_oneline "/tmp/$1-cli.err")"
-    sed "s/^/$1.cfg: /" "/tmp/$1.cfg"
-    xlnv_result "$1_cli.iomem" "$(sed -n 's/^iomem = \[ \(.*\) \]$/\1/p' "/tmp/$1.cfg" | tr -d '"')"
-    fw=$(sed -n 's/^acpi_firmware = "\(.*\)"$/\1/p' "/tmp/$1.cfg")
-    xlnv_result "$1_cli.acpi_firmware_bytes" "$(wc -c < "$fw" 2>/dev/null || echo 0)"
-}
-
 args="console=ttyS0 $XLNV_GUEST_ARGS xlnv.role=hotplug xlnv.off=$PMEM_MARK_OFF"
 hn_ready= hp_ready=
 if [ -n "$DAX_nv0" ]; then
     hotplug_domain_xml hn 2c1d7e0a-6b3f-4a51-8e2d-9f4c3b5a7e61 \
         "$args xen_nopv xlnv.want=2 xlnv.text=XLNV-hn-$nonce" "$DAX_nv0" > /tmp/hn.xml
-    convert hn && hn_ready=1
+    convert_domain hn && hn_ready=1
 fi
 hotplug_domain_xml hp 7a3e9c15-2f4b-4d8a-b6e1-0c5d8f2a9b34 \
     "$args xlnv.want=1 xlnv.text=XLNV-hp-$nonce" > /tmp/hp.xml
-convert hp && hp_ready=1
+convert_domain hp && hp_ready=1
 
 # Both guests start together (each keeps one vCPU of the outer machine
 # busy while it boots); the console and display settings come on xl's
