@@ -263,6 +263,37 @@ TEST_F(XenHotplugBoot, ZeroNvdimmGuestGetsItsFirstAsPmem0)
     EXPECT_EQ(backingAtMarker(3, "nv3", text.size()), text);
 }
 
+std::string hexBytes(const std::string &bytes)
+{
+    std::string out;
+    for (unsigned char c : bytes) {
+        char buf[4];
+        std::snprintf(buf, sizeof buf, "%02x", c);
+        out += buf;
+    }
+    return out;
+}
+
+// Detach on Xen is forced only: the third device's frames are unmapped
+// while the guest watches its marker. The guest keeps /dev/pmem2 (its FIT
+// entry stays), reads something else there from then on, and its write
+// there reaches no backing: the marker it wrote before is still in it.
+TEST_F(XenHotplugBoot, ForcedDetachTakesTheFramesAndLeavesTheDevice)
+{
+    ASSERT_EQ(need("dom0", "hn.del2.rc"), "0") << need("dom0", "hn.del2.out") << "\n"
+                                               << boot().log("dom0");
+    const std::string text = marker("hn", 2);
+    EXPECT_EQ(need("hn", "detach.pmem"), "pmem0 pmem1 pmem2") << boot().log("hn");
+    EXPECT_EQ(need("hn", "detach.size"), std::to_string(kNvdimmBytes));
+    EXPECT_NE(need("hn", "detach.read"), hexBytes(text));
+    EXPECT_NE(need("hn", "detach.readback"), hexBytes(marker("hn", 2).substr(0, text.size() - 1) + "late"));
+    EXPECT_EQ(backingAtMarker(2, "nv2", text.size()), text);
+    EXPECT_EQ(backingAtMarker(2, "nv2", text.size() + 3).substr(text.size() - 1), text.substr(text.size() - 1) + std::string(3, '\0'));
+    std::cout << "[ detach  ] the guest read " << need("hn", "detach.read") << " after "
+              << need("hn", "detach.changed_after_s") << " s, then after its write "
+              << need("hn", "detach.readback") << std::endl;
+}
+
 // The FIT written to each guest's page (dom0: the status record after
 // each attach): 184 bytes more per NVDIMM, even generations, the page
 // right below the lowest NVDIMM the guest sees, every hot-add notified.

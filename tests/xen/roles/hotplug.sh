@@ -91,6 +91,31 @@ while [ "$k" -le "$want" ]; do
     echo "XLNV-HOTPLUG-DONE $k"
     k=$((k + 1))
 done
+# xlnv.detach=1: dom0 force-detaches the last device next.  The guest
+# only watches its marker there: once it reads something else, the
+# frames are gone; then a write there must not reach anything.
+if [ "$(xlnv_arg detach 0)" = 1 ] && [ -n "$dev" ] && [ "$k" -gt "$want" ]; then
+    echo "XLNV-HOTPLUG-DETACH-WATCH $dev"
+    blockdev --setra 0 "/dev/$dev"
+    last="$text-$want"
+    start=$(uptime_s)
+    end=$(( $(xlnv_now) + 180 ))
+    got=$last
+    while [ "$got" = "$last" ] && [ "$(xlnv_now)" -lt "$end" ]; do
+        sleep 0.5
+        echo 3 > /proc/sys/vm/drop_caches
+        got=$(xlnv_read_dev "/dev/$dev" "$off" ${#last})
+    done
+    xlnv_result detach.changed_after_s "$(awk -v a="$start" -v b="$(uptime_s)" 'BEGIN { printf "%.2f", b - a }')"
+    echo 3 > /proc/sys/vm/drop_caches
+    xlnv_result detach.read "$(xlnv_read_dev "/dev/$dev" "$off" ${#last} | od -An -tx1 | tr -d ' \n')"
+    xlnv_result detach.pmem "$(pmem_list | tr '\n' ' ')"
+    xlnv_result detach.size "$(blockdev --getsize64 "/dev/$dev")"
+    xlnv_write_dev_marker "/dev/$dev" "$off" "$text-late"
+    echo 3 > /proc/sys/vm/drop_caches
+    xlnv_result detach.readback "$(xlnv_read_dev "/dev/$dev" "$off" $((${#last} + 3)) | od -An -tx1 | tr -d ' \n')"
+    echo "XLNV-HOTPLUG-DETACHED"
+fi
 if [ -b /dev/pmem0 ]; then
     echo 3 > /proc/sys/vm/drop_caches
     xlnv_result end.pmem0.size "$(blockdev --getsize64 /dev/pmem0)"
