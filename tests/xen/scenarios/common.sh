@@ -88,3 +88,16 @@ xlnv_report_xen_mappings() {    # PREFIX DOMID [GUEST_ADDRESS]
     [ -n "$3" ] && xlnv_result "$1.xen_map_at_base" \
         "$(grep "gfn=$(printf '%x' $(($3 >> 12))) " /tmp/xen-map.log | head -n 1)"
 }
+
+# `virt-xen-nvdimm -c xen:///system domxml-to-native xen-xl` of
+# /tmp/NAME.xml into /tmp/NAME.cfg, with the facts as RESULT NAME_cli.*.
+convert_domain() {              # NAME
+    xlnv_cli domxml-to-native xen-xl "/tmp/$1.xml" > "/tmp/$1.cfg" 2> "/tmp/$1-cli.err"
+    xlnv_result "$1_cli.rc" "$?"
+    xlnv_result "$1_cli.stderr" "$(xlnv_oneline "/tmp/$1-cli.err")"
+    sed "s/^/$1.cfg: /" "/tmp/$1.cfg"
+    xlnv_result "$1_cli.iomem" "$(sed -n 's/^iomem = \[ \(.*\) \]$/\1/p' "/tmp/$1.cfg" | tr -d '"')"
+    fw=$(sed -n 's/^acpi_firmware = "\(.*\)"$/\1/p' "/tmp/$1.cfg")
+    xlnv_result "$1_cli.acpi_firmware" "$fw"
+    [ -n "$fw" ] && xlnv_result "$1_cli.acpi_firmware_bytes" "$(wc -c < "$fw")"
+}

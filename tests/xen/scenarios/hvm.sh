@@ -60,19 +60,6 @@ write_domain_xml() {            # NAME UUID OS_TYPE MACHINE KIB CMDLINE INITRD F
 XML
 }
 
-# `virt-xen-nvdimm -c xen:///system domxml-to-native xen-xl` of
-# /tmp/NAME.xml into /tmp/NAME.cfg, with the facts as RESULT NAME_cli.*.
-convert_domain() {              # NAME
-    xlnv_cli domxml-to-native xen-xl "/tmp/$1.xml" > "/tmp/$1.cfg" 2> "/tmp/$1-cli.err"
-    xlnv_result "$1_cli.rc" "$?"
-    xlnv_result "$1_cli.stderr" "$(xlnv_oneline "/tmp/$1-cli.err")"
-    sed "s/^/$1.cfg: /" "/tmp/$1.cfg"
-    xlnv_result "$1_cli.iomem" "$(sed -n 's/^iomem = \[ \(.*\) \]$/\1/p' "/tmp/$1.cfg" | tr -d '"')"
-    fw=$(sed -n 's/^acpi_firmware = "\(.*\)"$/\1/p' "/tmp/$1.cfg")
-    xlnv_result "$1_cli.acpi_firmware" "$fw"
-    [ -n "$fw" ] && xlnv_result "$1_cli.acpi_firmware_bytes" "$(wc -c < "$fw")"
-}
-
 # --- First everything that changes dom0's view of the NVDIMMs, while no
 # guest runs (guest crashes were seen while dom0 made a namespace).
 
