@@ -4,7 +4,7 @@
 // nothing run in the guest but a watcher.  One boot, scenario "hotplug":
 //  hn  xen_nopv guest (GED IRQ via the emulated IOAPIC), booted by `xl`
 //      from our domxml-to-native output with one NVDIMM, then a second
-//      and a third hot-added;
+//      and a third hot-added, the third force-detached again;
 //  hp  PVHVM guest (GED IRQ as an HVM pirq, event channel), booted with
 //      zero NVDIMMs (only <maxMemory slots>), then its first hot-added.
 // Every marker a guest writes through a hot-added /dev/pmemN is looked up
