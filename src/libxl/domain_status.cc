@@ -109,6 +109,10 @@ nlohmann::json domainStatusToJson(const DomainStatus &s)
                              {"notified", d.notified}};
         if (d.node)
             dj["node"] = *d.node;
+        if (!d.relabel_dac)
+            dj["relabel_dac"] = false;
+        if (!d.relabel_selinux)
+            dj["relabel_selinux"] = false;
         if (d.inode.known())
             dj["inode"] = {{"dev", d.inode.dev}, {"ino", d.inode.ino},
                            {"handle_type", d.inode.handle_type}, {"handle", d.inode.handle}};
@@ -182,6 +186,8 @@ DomainStatus domainStatusFromJson(const nlohmann::json &j, const std::string &or
             d.in_guest = st.value("in_guest", false);
             d.notified = dj.value("notified", false);
             d.created_file = dj.value("created_file", false);
+            d.relabel_dac = dj.value("relabel_dac", true);
+            d.relabel_selinux = dj.value("relabel_selinux", true);
             for (const auto &r : dj.at("ranges"))
                 d.ranges.push_back({r.at("mfn").get<uint64_t>(), r.at("nr").get<uint64_t>(),
                                     r.at("gfn").get<uint64_t>(), r.value("superpage", false)});

@@ -333,3 +333,90 @@ TEST(CliParity, UnknownCommandInVirshWords)
 }
 
 } // namespace
+
+namespace {
+
+// The per-device opt-out of docs/security.rst on a file backing.
+std::string optOutXml(const std::string &path, const std::string &alias)
+{
+    return "<memory model='nvdimm' access='shared'>\n"
+           "  <source>\n    <path>" + path + "</path>\n"
+           "    <seclabel model='dac' relabel='no'/>\n  </source>\n"
+           "  <target>\n    <size unit='MiB'>64</size>\n  </target>\n"
+           "  <alias name='" + alias + "'/>\n</memory>\n";
+}
+
+// A provisioned backing owned by someone the DAC driver would change.
+std::string ownedBacking(const SimHostDir &host, const std::string &name)
+{
+    const std::string img = host.fsdaxMount() + "/" + name;
+    const CliResult r = host.cli({"pmem-provision", img, "--size", "64MiB"});
+    if (!r.ok())
+        throw std::runtime_error("pmem-provision failed: " + r.err);
+    if (chown(img.c_str(), 1234, 1234) != 0)
+        throw std::runtime_error("chown failed");
+    return img;
+}
+
+uid_t ownerOf(const std::string &path)
+{
+    struct stat st {};
+    return lstat(path.c_str(), &st) == 0 ? st.st_uid : static_cast<uid_t>(-1);
+}
+
+TEST(CliSeclabel, FormatAndDefineKeepThePerDeviceSeclabel)
+{
+    SimHostDir host;
+    const std::string dev = host.file("d.xml", optOutXml("/dev/dax0.0", "ua-keep"));
+    CliResult r = host.cli({"format", dev});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(contains(r.out, "    <path>/dev/dax0.0</path>\n    <seclabel model='dac' relabel='no'/>\n"))
+        << r.out;
+
+    std::string xml = domainXml("<name>v1</name>", "", "");
+    xml.replace(xml.find("</path>"), 7, "</path><seclabel model='dac' relabel='no'/>");
+    ASSERT_EQ(host.cli({"define", host.file("v1.xml", xml)}).status, 0);
+    r = host.cli({"dumpxml", "v1", "--inactive"});
+    EXPECT_TRUE(contains(r.out, "<seclabel model='dac' relabel='no'/>")) << r.out;
+    ASSERT_EQ(host.cli({"attach-device", "demo2", dev, "--config"}).status, 0);
+    r = host.cli({"dumpxml", "demo2", "--inactive"});
+    EXPECT_TRUE(contains(r.out, "<seclabel model='dac' relabel='no'/>")) << r.out;
+}
+
+TEST(CliSeclabel, LiveAttachAndDetachLeaveAnOptedOutBackingAlone)
+{
+    SimHostDir host;
+    const std::string img = ownedBacking(host, "keep.img");
+    const std::string before = describeFile(img);
+    ASSERT_EQ(host.cli({"attach-device", "demo", host.file("d.xml", optOutXml(img, "ua-keep")), "--live"}).status, 0);
+    EXPECT_EQ(ownerOf(img), 1234u);
+    EXPECT_FALSE(contains(describeFile(img), "trusted.libvirt.security")) << describeFile(img);
+    EXPECT_TRUE(contains(host.cli({"dumpxml", "demo"}).out, "<seclabel model='dac' relabel='no'/>"));
+    // Carried in the status: restore skips what labeling skipped.
+    const auto status = nlohmann::json::parse(readText(host.stateDir() + "/domains/demo/status.json"));
+    ASSERT_EQ(status.at("devices").size(), 1u);
+    EXPECT_EQ(status["devices"][0].value("relabel_dac", true), false) << status.dump();
+    EXPECT_EQ(host.cli({"detach-device-alias", "demo", "ua-keep", "--live"}).status, 0);
+    EXPECT_EQ(describeFile(img), before);
+
+    // The control: without the opt-out the same file is relabeled.
+    ASSERT_EQ(host.cli({"attach-device", "demo", host.file("e.xml", nvdimmXml({.path = img, .size_mib = 64})),
+                        "--live"}).status, 0);
+    EXPECT_NE(ownerOf(img), 1234u);
+}
+
+TEST(CliSeclabel, PrepareAndReleaseLeaveAnOptedOutBackingAlone)
+{
+    SimHostDir host;
+    const std::string img = ownedBacking(host, "prep.img");
+    const std::string before = describeFile(img);
+    ASSERT_EQ(host.cli({"attach-device", "demo2", host.file("d.xml", optOutXml(img, "ua-keep")), "--config"}).status, 0);
+    const CliResult r = host.cli({"prepare", "demo2"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(ownerOf(img), 1234u);
+    EXPECT_FALSE(contains(describeFile(img), "trusted.libvirt.security")) << describeFile(img);
+    ASSERT_EQ(host.cli({"release", "demo2"}).status, 0);
+    EXPECT_EQ(describeFile(img), before);
+}
+
+} // namespace
