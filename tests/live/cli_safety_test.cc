@@ -420,3 +420,56 @@ TEST(CliSeclabel, PrepareAndReleaseLeaveAnOptedOutBackingAlone)
 }
 
 } // namespace
+
+namespace {
+
+bool immutable(const std::string &path)
+{
+    return contains(describeFile(path), "immutable=1");
+}
+
+TEST(CliSimReset, RemovesAHostWithAnAttachedFileNvdimm)
+{
+    SimHostDir host;
+    const std::string img = host.fsdaxMount() + "/reset.img";
+    ASSERT_EQ(host.cli({"attach-device", "demo", host.file("d.xml", nvdimmXml({.path = img, .size_mib = 64})),
+                        "--live"}).status, 0);
+    ASSERT_TRUE(immutable(img)) << describeFile(img);
+    const CliResult r = host.cli({"sim-reset"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "Domain 'demo' released\nSimulated host reset: '" + host.stateDir() + "' removed\n");
+    EXPECT_FALSE(exists(host.stateDir()));
+    // Laid out afresh: demo runs again, with no NVDIMM.
+    EXPECT_TRUE(nvdimmElements(host.cli({"dumpxml", "demo"}).out).empty());
+    EXPECT_FALSE(exists(img));
+}
+
+TEST(CliSimReset, CleansUpAfterAnInterruptedRmRf)
+{
+    SimHostDir host;
+    const std::string img = host.fsdaxMount() + "/left.img";
+    ASSERT_EQ(host.cli({"attach-device", "demo", host.file("d.xml", nvdimmXml({.path = img, .size_mib = 64})),
+                        "--live"}).status, 0);
+    std::error_code ec;
+    std::filesystem::remove_all(host.stateDir(), ec);
+    ASSERT_TRUE(ec) << "rm -rf removed a pinned backing";
+    ASSERT_TRUE(immutable(img));
+    const CliResult r = host.cli({"sim-reset"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_FALSE(exists(host.stateDir()));
+}
+
+TEST(CliSimReset, SimulatorOnlyCommandsSaySoOnXen)
+{
+    SimHostDir host;
+    const std::string dir = host.scratch() + "/xen-state";
+    for (const char *cmd : {"sim-reset", "sim-stats"}) {
+        const CliResult r = bare(host, {"-c", "xen:///system", "--state-dir", dir, cmd});
+        EXPECT_EQ(r.status, 1) << cmd;
+        EXPECT_EQ(r.err, std::string("error: Operation not supported: '") + cmd +
+                             "' works only on a simulated host (sim://), not on xen:///system\n");
+        EXPECT_FALSE(exists(dir)) << cmd;
+    }
+}
+
+} // namespace
