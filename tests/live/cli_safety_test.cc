@@ -473,3 +473,106 @@ TEST(CliSimReset, SimulatorOnlyCommandsSaySoOnXen)
 }
 
 } // namespace
+
+namespace {
+
+TEST(CliParity, HelpListsCommandsAndShowsOneCommand)
+{
+    SimHostDir host;
+    CliResult r = host.cli({"help"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(contains(r.out, "attach-device")) << r.out;
+    EXPECT_TRUE(contains(r.out, "sim-reset")) << r.out;
+    r = host.cli({"help", "dumpxml"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(contains(r.out, "--inactive")) << r.out;
+    EXPECT_FALSE(contains(r.out, "attach-device")) << r.out;
+    r = host.cli({"help", "lsit"});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.err, "error: command or command group 'lsit' doesn't exist\n");
+}
+
+TEST(CliParity, NamedDomainFileAndAliasOptions)
+{
+    SimHostDir host;
+    const std::string dev = host.file("d.xml", nvdimmXml({.size_mib = 256, .alias = "ua-n"}));
+    CliResult r = host.cli({"attach-device", "--domain", "demo", "--file", dev, "--live"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    r = host.cli({"dumpxml", "--domain", "demo"});
+    EXPECT_EQ(nvdimmElements(r.out).size(), 1u) << r.err;
+    r = host.cli({"detach-device-alias", "--domain", "demo", "--alias", "ua-n", "--live"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    r = host.cli({"validate", "--file", dev});
+    EXPECT_EQ(r.status, 0) << r.err;
+}
+
+TEST(CliParity, ListInactiveAndUuid)
+{
+    SimHostDir host;
+    CliResult r = host.cli({"list", "--inactive", "--name"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "demo2\n\n");
+    r = host.cli({"list", "--all", "--uuid"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    const auto lines = r.out;
+    EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'), 3) << lines;
+    EXPECT_EQ(lines.find('-'), 8u) << lines;   // 8-4-4-4-12
+    EXPECT_FALSE(contains(lines, "demo")) << lines;
+}
+
+TEST(CliParity, TimeoutInVirshWords)
+{
+    SimHostDir host;
+    for (const std::string &bad : std::vector<std::string>{"0", "abc", "-1", "2147484", std::string(309, '9')}) {
+        const CliResult r = host.cli({"event", "--timeout", bad});
+        EXPECT_EQ(r.status, 1) << bad;
+        EXPECT_EQ(r.err, "error: Numeric value '" + bad + "' for <timeout> option is malformed or out of range\n");
+    }
+}
+
+TEST(CliParity, EventListAllAndTimestamp)
+{
+    SimHostDir host;
+    CliResult r = host.cli({"event", "--list"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "device-added\ndevice-removed\n");
+    r = host.cli({"event", "--all", "--event", "device-added"});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.err, "error: Options --all and --event are mutually exclusive\n");
+
+    auto follower = host.spawn({"event", "--all", "--timestamp", "--timeout", "20"});
+    ASSERT_TRUE(follower->waitUntilPolling());
+    ASSERT_EQ(host.cli({"attach-device", "demo", host.file("a.xml", nvdimmXml({.size_mib = 256}))}).status, 0);
+    r = follower->wait();
+    EXPECT_EQ(r.status, 0) << r.err;
+    // "YYYY-MM-DD HH:MM:SS.mmm+0000: event ..."
+    ASSERT_GT(r.out.size(), 30u) << r.out;
+    EXPECT_EQ(r.out.substr(23, 7), "+0000: ") << r.out;
+    EXPECT_EQ(r.out.substr(4, 1) + r.out.substr(7, 1) + r.out.substr(10, 1), "-- ") << r.out;
+    EXPECT_TRUE(contains(r.out, "+0000: event 'device-added' for domain 'demo': nvdimm0\n")) << r.out;
+}
+
+TEST(CliParity, DumpxmlShowsTheIdOfARunningDomain)
+{
+    SimHostDir host;
+    EXPECT_TRUE(contains(host.cli({"dumpxml", "demo"}).out, "<domain type='xen' id='1'>"));
+    EXPECT_TRUE(contains(host.cli({"dumpxml", "demo", "--inactive"}).out, "<domain type='xen'>\n"));
+    EXPECT_TRUE(contains(host.cli({"dumpxml", "demo2"}).out, "<domain type='xen'>\n"));
+}
+
+TEST(CliParity, DefineGeneratesAUuidAndKeepsItOnRedefinition)
+{
+    SimHostDir host;
+    const std::string file = host.file("v1.xml", domainXml("<name>v1</name>", "", ""));
+    ASSERT_EQ(host.cli({"define", file}).status, 0);
+    const std::string xml = host.cli({"dumpxml", "v1"}).out;
+    const size_t at = xml.find("<uuid>");
+    ASSERT_NE(at, std::string::npos) << xml;
+    const std::string uuid = xml.substr(at + 6, 36);
+    EXPECT_EQ(xml.substr(at + 42, 7), "</uuid>") << xml;
+    EXPECT_EQ(uuid[14], '4') << uuid;   // random (version 4)
+    ASSERT_EQ(host.cli({"define", file}).status, 0);
+    EXPECT_TRUE(contains(host.cli({"dumpxml", "v1"}).out, "<uuid>" + uuid + "</uuid>"));
+}
+
+} // namespace
