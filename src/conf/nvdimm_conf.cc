@@ -248,6 +248,39 @@ void parseAddress(xmlNodePtr address, NvdimmDef &def)
 
 } // namespace
 
+std::string defaultNvdimmAlias(unsigned slot)
+{
+    return strprintf("nvdimm%u", slot);
+}
+
+std::string nvdimmAliasOr(const NvdimmDef &def, unsigned slot)
+{
+    return def.alias.empty() ? defaultNvdimmAlias(slot) : def.alias;
+}
+
+long findNvdimmByDef(const std::vector<NvdimmDef> &devices, const NvdimmDef &match)
+{
+    for (size_t i = 0; i < devices.size(); i++) {
+        const NvdimmDef &d = devices[i];
+        if (!match.alias.empty()) {
+            if (d.alias == match.alias)
+                return static_cast<long>(i);
+            continue;
+        }
+        if (d.path != match.path)
+            continue;
+        if (match.size_kib && d.size_kib != match.size_kib)
+            continue;
+        if (match.node && d.node != match.node)
+            continue;
+        if (match.address.present && (d.address.slot != match.address.slot ||
+                                      (match.address.base && d.address.base != match.address.base)))
+            continue;
+        return static_cast<long>(i);
+    }
+    return -1;
+}
+
 bool isUserAlias(std::string_view alias)
 {
     if (!startsWith(alias, "ua-"))

@@ -85,6 +85,18 @@ std::string formatNvdimm(const NvdimmDef &def, unsigned flags, int indent = 0);
 // ppc64). arch is the domain's os arch ("x86_64", "ppc64", ...).
 void validateNvdimm(const NvdimmDef &def, const std::string &arch);
 
+// The alias a device without one gets in the live definition: "nvdimmN"
+// for DIMM slot N, libvirt's default memory-device alias.
+std::string defaultNvdimmAlias(unsigned slot);
+// The device's alias, or the default one for its slot.
+std::string nvdimmAliasOr(const NvdimmDef &def, unsigned slot);
+
+// The device in `devices` that `match` names, or -1; libvirt's
+// virDomainMemoryFindByDef for NVDIMMs. An alias names the device alone;
+// otherwise the source path must be equal, and the size, NUMA node and
+// DIMM address (slot, and base when given) too where `match` gives them.
+long findNvdimmByDef(const std::vector<NvdimmDef> &devices, const NvdimmDef &match);
+
 // A human name for messages: the alias when set, else the path.
 std::string nvdimmDisplayName(const NvdimmDef &def);
 

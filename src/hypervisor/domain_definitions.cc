@@ -14,7 +14,8 @@
 
 namespace xlnv::libxl {
 
-DefinitionStore::DefinitionStore(std::string directory) : dir_(std::move(directory))
+DefinitionStore::DefinitionStore(std::string directory, Durability durability)
+    : dir_(std::move(directory)), durability_(durability)
 {
     makeDirectories(dir_);
 }
@@ -52,7 +53,7 @@ void DefinitionStore::define(const std::string &name, const std::string &xml)
     if (s.name != name)
         raise(ErrorCode::InvalidArg, _("domain definition names '%s', expected '%s'"),
               s.name.c_str(), name.c_str());
-    writeFileAtomic(pathFor(name), xml);
+    writeFileAtomic(pathFor(name), xml, 0600, durability_);
 }
 
 void DefinitionStore::undefine(const std::string &name)

@@ -8,11 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "util/state_dir.h"
+
 namespace xlnv::libxl {
 
 class DefinitionStore {
 public:
-    explicit DefinitionStore(std::string directory);
+    // Volatile: a hypervisor's record of its running domains (the
+    // simulated host's live definitions), not a user's definitions.
+    explicit DefinitionStore(std::string directory, Durability durability = Durability::Durable);
 
     std::vector<std::string> names() const;              // sorted
     std::optional<std::string> get(const std::string &name) const;
@@ -25,6 +29,7 @@ public:
 private:
     std::string pathFor(const std::string &name) const;
     std::string dir_;
+    Durability durability_;
 };
 
 } // namespace xlnv::libxl

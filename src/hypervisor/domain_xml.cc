@@ -151,4 +151,29 @@ DefinitionSummary summarizeDefinition(std::string_view xml)
     return s;
 }
 
+std::string minimalDefinition(const DomainInfo &info)
+{
+    std::string x = "<domain type='xen'>\n";
+    x += "  <name>" + info.name + "</name>\n";
+    if (!info.uuid.empty())
+        x += "  <uuid>" + info.uuid + "</uuid>\n";
+    x += strprintf("  <maxMemory slots='%u' unit='KiB'>%llu</maxMemory>\n", info.memory_slots,
+                   static_cast<unsigned long long>(info.max_memory_kib));
+    x += strprintf("  <memory unit='KiB'>%llu</memory>\n", static_cast<unsigned long long>(info.memory_kib));
+    x += strprintf("  <currentMemory unit='KiB'>%llu</currentMemory>\n",
+                   static_cast<unsigned long long>(info.memory_kib));
+    x += "  <os>\n    <type arch='x86_64'>";
+    x += info.kind == DomainKind::Pvh ? "xenpvh" : info.kind == DomainKind::Pv ? "linux" : "hvm";
+    x += "</type>\n  </os>\n";
+    if (!info.vnuma.empty()) {
+        x += "  <cpu>\n    <numa>\n";
+        for (const auto &c : info.vnuma)
+            x += strprintf("      <cell id='%u' cpus='%u' memory='%llu' unit='KiB'/>\n", c.id, c.id,
+                           static_cast<unsigned long long>(c.memory_kib));
+        x += "    </numa>\n  </cpu>\n";
+    }
+    x += "  <devices>\n  </devices>\n</domain>\n";
+    return x;
+}
+
 } // namespace xlnv::libxl

@@ -27,6 +27,11 @@ struct DefinitionSummary {
 // Throws XmlError for malformed XML or a missing <name>.
 DefinitionSummary summarizeDefinition(std::string_view xml);
 
+// The inverse for a domain nobody defined to libvirt (one `xl` created):
+// the smallest definition that says what `info` knows (name, uuid,
+// memory, maxMemory slots, type, vNUMA cells) with empty <devices>.
+std::string minimalDefinition(const DomainInfo &info);
+
 // libvirt's memory units (b, KB, k/KiB, MB, M/MiB, ... E/EiB) to KiB,
 // rounded up. Throws InvalidArg naming `what` on a bad value or unit.
 uint64_t scaleToKiB(const std::string &value, const std::string &unit, const char *what);

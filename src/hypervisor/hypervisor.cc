@@ -53,6 +53,32 @@ DomainLimitDefaults domainLimitsFromConfig(const Config &config)
     return limits;
 }
 
+std::vector<MappingBatch> planMappingBatches(uint64_t gfn, uint64_t mfn, uint64_t nr)
+{
+    std::vector<MappingBatch> batches;
+    for (uint64_t off = 0; off < nr;) {
+        const uint64_t step = planMappingBatch(gfn + off, mfn + off, nr - off).frames;
+        batches.push_back({off, step});
+        off += step;
+    }
+    return batches;
+}
+
+std::string frameRange(uint64_t first, uint64_t nr)
+{
+    return strprintf("0x%llx-0x%llx", static_cast<unsigned long long>(first),
+                     static_cast<unsigned long long>(first + nr - 1));
+}
+
+void requireToolstack(Caller caller, uint32_t domid)
+{
+    if (caller != Caller::Toolstack)
+        raise(ErrorCode::AccessDenied,
+              _("only the toolstack may change iomem permissions or memory mappings; "
+                "refused a request from the %s of domain %u"),
+              callerName(caller), domid);
+}
+
 BatchPlan planMappingBatch(uint64_t gfn, uint64_t mfn, uint64_t nr)
 {
     BatchPlan plan;

@@ -12,14 +12,15 @@
 #include <string>
 #include <vector>
 
+#include "util/units.h"
+
 namespace xlnv {
 class Config;
 }
 
 namespace xlnv::libxl {
 
-constexpr uint64_t kPageSize = 4096;
-constexpr uint64_t kSuperpageFrames = 512;          // one 2 MiB entry
+constexpr uint64_t kSuperpageFrames = kSuperpageSize / kPageSize;   // one 2 MiB entry
 constexpr unsigned kMaxEntriesPerMappingCall = 64;  // Xen's map_mmio_regions limit
 
 enum class DomainKind { Hvm, Pvh, Pv };
@@ -78,6 +79,23 @@ struct MemoryMapping {
     bool operator==(const MemoryMapping &) const = default;
 };
 
+// What a running guest has been told about its NVDIMMs: the devices in
+// its NFIT (alias, guest base, size) and the acpi_firmware blob it got.
+struct GuestNvdimm {
+    std::string alias;
+    uint64_t base = 0;
+    uint64_t size = 0;
+    bool operator==(const GuestNvdimm &) const = default;
+};
+
+struct GuestNvdimmView {
+    std::vector<GuestNvdimm> nvdimms;
+    std::string acpi_firmware;          // path of the blob, "" for none
+    uint64_t acpi_firmware_bytes = 0;
+};
+
+enum class LifecycleOp { Start, Destroy };
+
 // The outcome of telling a running guest that its NVDIMMs changed.
 struct NvdimmNotification {
     bool notified = false;     // the interrupt was raised
@@ -115,6 +133,23 @@ struct BatchPlan {
     unsigned entries_2m = 0;
 };
 BatchPlan planMappingBatch(uint64_t gfn, uint64_t mfn, uint64_t nr);
+
+// One mapping request as both backends issue it: the batches
+// planMappingBatch makes, in order, as (offset from gfn/mfn, frames).
+// A failed map undoes the batches that did map, last first; an unmap
+// walks them last first too.
+struct MappingBatch {
+    uint64_t offset = 0;
+    uint64_t frames = 0;
+};
+std::vector<MappingBatch> planMappingBatches(uint64_t gfn, uint64_t mfn, uint64_t nr);
+
+// Frames [first, first+nr) for messages: "0x100-0x1ff".
+std::string frameRange(uint64_t first, uint64_t nr);
+
+// Only the toolstack may change iomem permissions or mappings, never the
+// guest or its device model: AccessDenied otherwise. Both backends check.
+void requireToolstack(Caller caller, uint32_t domid);
 
 class Hypervisor {
 public:
@@ -161,6 +196,35 @@ public:
     virtual unsigned physAddrBits(const DomainInfo &dom) { return dom.phys_addr_bits; }
     virtual unsigned defaultPhysAddrBits(DomainKind kind) = 0;
 
+    // The guest's side of a live change. Both backends answer; the engine
+    // never asks which one runs.
+    // - publishGuestView: the guest's NVDIMMs are now `view` (after an
+    //   attach, detach, start or release; empty: none). The simulated
+    //   guest records it; on Xen the guest is not told yet (the hotplug
+    //   work adds the notification through libxendevicemodel).
+    // - requestEject: ask the guest of `dom` to release NVDIMM `alias`
+    //   before a live detach, waiting at most `timeoutMs`. Xen has no
+    //   eject notification for NVDIMMs: OperationUnsupported.
+    virtual void publishGuestView(uint32_t domid, const GuestNvdimmView &view) = 0;
+    virtual void requestEject(const DomainInfo &dom, const std::string &alias, unsigned timeoutMs) = 0;
+
+    // Building and destroying domains. The simulated host does it itself;
+    // on Xen libxl does (xl create, virsh start with the hook), so Xen
+    // refuses with OperationUnsupported. checkLifecycle refuses the same
+    // way and is called before any work is done.
+    virtual void checkLifecycle(LifecycleOp op) = 0;
+    // The next domid; the domain's live definition starts as its
+    // persistent one.
+    virtual uint32_t startDomain(const std::string &name, bool paused) = 0;
+    // Every mapping and permission goes with the domain, as on Xen.
+    virtual void destroyDomain(uint32_t domid) = 0;
+
+    // Live definitions: the XML of a running domain, kept by a backend
+    // that builds domains. Xen keeps none (libxl holds the live config):
+    // liveDefinition is nullopt and storeLiveDefinition returns false,
+    // and the caller keeps the XML itself.
+    virtual std::optional<std::string> liveDefinition(const std::string &name) = 0;
+    virtual bool storeLiveDefinition(const std::string &name, const std::string &xml) = 0;
     // Notify the guest that its NVDIMMs changed (live attach, docs/live.rst):
     // write `page` (one 4 KiB FIT page, acpi/fit_page.h; its first 4 bytes
     // an even generation G) at guest frame `fitGfn`, populating that frame

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <utility>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,6 +58,15 @@ private:
 inline bool rangesOverlap(uint64_t a, uint64_t an, uint64_t b, uint64_t bn)
 {
     return an && bn && a < b + bn && b < a + an;
+}
+
+// The common part of [a, a+an) and [b, b+bn), as (start, length); call
+// only when rangesOverlap.
+inline std::pair<uint64_t, uint64_t> rangeIntersection(uint64_t a, uint64_t an, uint64_t b, uint64_t bn)
+{
+    const uint64_t start = a > b ? a : b;
+    const uint64_t end = a + an < b + bn ? a + an : b + bn;
+    return {start, end - start};
 }
 
 } // namespace xlnv::libxl

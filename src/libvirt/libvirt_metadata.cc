@@ -145,17 +145,6 @@ std::string domainXmlWithMetadataDevices(const std::string &domainXml)
     return dom.format();
 }
 
-long findMatchingDevice(const std::vector<conf::NvdimmDef> &devices, const conf::NvdimmDef &wanted)
-{
-    for (size_t i = 0; i < devices.size(); ++i) {
-        const auto &d = devices[i];
-        if (!wanted.alias.empty() ? d.alias == wanted.alias
-                                  : (d.path == wanted.path && d.size_kib == wanted.size_kib))
-            return static_cast<long>(i);
-    }
-    return -1;
-}
-
 struct LibvirtMetadata::Impl {
     std::string uri;
     virConnectPtr conn = nullptr;
@@ -214,7 +203,7 @@ struct LibvirtMetadata::Impl {
     {
         DomainPtr dom = lookup(domain);
         auto stored = read(dom.get(), domain, flags);
-        const long index = findMatchingDevice(stored, wanted);
+        const long index = conf::findNvdimmByDef(stored, wanted);
         if (index < 0)
             raise(ErrorCode::OperationFailed,
                   _("matching NVDIMM '%s' not found in the metadata of domain '%s'"),

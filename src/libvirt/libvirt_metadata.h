@@ -42,10 +42,6 @@ std::vector<conf::NvdimmDef> metadataDevicesOfDomain(const std::string &domainXm
 // <devices>.
 std::string domainXmlWithMetadataDevices(const std::string &domainXml);
 
-// libvirt's matching for detach: the alias when the device names one,
-// else source path and target size. -1 when nothing matches.
-long findMatchingDevice(const std::vector<conf::NvdimmDef> &devices, const conf::NvdimmDef &wanted);
-
 // A libvirt connection for editing the metadata of its domains.
 class LibvirtMetadata {
 public:
@@ -63,7 +59,7 @@ public:
     // Returns the stored device.
     conf::NvdimmDef addDevice(const std::string &domain, const std::string &deviceXml,
                               unsigned flags);
-    // Removes the matching device (findMatchingDevice) and returns it;
+    // Removes the matching device (conf::findNvdimmByDef) and returns it;
     // OperationFailed when none matches. The metadata element goes away
     // with the last device.
     conf::NvdimmDef removeDevice(const std::string &domain, const std::string &deviceXml,

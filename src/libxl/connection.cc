@@ -80,10 +80,12 @@ Connection::~Connection()
 }
 
 std::unique_ptr<Connection> Connection::open(const std::string &uri, const std::string &stateDir,
-                                             DomainLimitDefaults limits)
+                                             std::optional<DomainLimitDefaults> wantedLimits)
 {
     std::unique_ptr<Connection> conn(new Connection());
     conn->uri_ = uri;
+    conn->config_ = Config::load();
+    const DomainLimitDefaults limits = wantedLimits ? *wantedLimits : domainLimitsFromConfig(conn->config_);
 
     if (uri == "xen:///system" || uri == "xen:///") {
         conn->uri_ = "xen:///system";

@@ -3,11 +3,12 @@
 //   sim:///default           the built-in simulated Xen host
 //   sim:///ABSOLUTE/PATH.xml a simulated host described in a file
 // Everything above takes the Hypervisor, PmemInventory and definitions
-// from here and never asks which kind it got, except for commands that
-// exist only on a simulated host (simulated()).
+// from here and never asks which kind it got; only commands that exist
+// only on a simulated host (sim-stats) reach it, by requireSimulated().
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "hypervisor/hypervisor.h"
@@ -39,6 +40,8 @@ class SimPmemInventory;
 
 class Connection {
 public:
+    // The configuration file is read once, here (like libvirt's
+    // libxlDriverConfig); limits default to its [hypervisor] keys.
     // stateDir empty: $LIBXL_NVDIMM_STATE_DIR, else defaultStateDir() of
     // the kind of host (a simulated host never uses the production state
     // directory). NoConnect for an unknown URI or an unreachable
@@ -46,11 +49,13 @@ public:
     // set (bash completion), a missing state directory is not created: the
     // connection works on a throwaway one it removes when closed.
     static std::unique_ptr<Connection> open(const std::string &uri, const std::string &stateDir,
-                                            DomainLimitDefaults limits = {});
+                                            std::optional<DomainLimitDefaults> limits = std::nullopt);
     ~Connection();
 
     const std::string &uri() const { return uri_; }
     const std::string &stateDir() const { return stateDir_; }
+    // The configuration read when the connection opened.
+    const Config &config() const { return config_; }
     Hypervisor &hypervisor() { return *hypervisor_; }
     // The simulated host's namespaces, or the real host's (libndctl;
     // $LIBXL_NVDIMM_PMEM_FIXTURE wins, see pmem/inventory.h).
@@ -61,7 +66,6 @@ public:
     HostBackings &backingResolver();
 
     // Non-null only on sim:// connections.
-    SimHypervisor *simulated() { return simHypervisor_; }
     SimPmemInventory *simulatedInventory() { return simInventory_.get(); }
     // SimHypervisor, or OperationUnsupported naming `command`.
     SimHypervisor &requireSimulated(const char *command);
@@ -70,6 +74,7 @@ private:
     Connection() = default;
     std::string uri_;
     std::string stateDir_;
+    Config config_;
     std::string throwawayStateDir_;
     std::shared_ptr<SimHost> simHost_;
     std::unique_ptr<Hypervisor> hypervisor_;

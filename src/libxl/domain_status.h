@@ -1,8 +1,10 @@
 // What this project knows about a domain's NVDIMMs between commands:
-// <state dir>/domains/NAME/status.json, rewritten atomically before and
-// after every step of an operation (docs/live.rst). Each device carries
-// the steps it went through as *intents*: a flag is set before its step
-// runs, so a process killed inside the step leaves enough to undo it.
+// <state dir>/domains/NAME/status.json, rewritten atomically whenever
+// recovery needs it (docs/live.rst). Each device carries its steps
+// as *intents*: a flag is saved before its step runs, so a process killed
+// inside the step leaves enough to undo it. An attach saves all of a
+// device's intents at once before its first step: undoing a step that
+// never ran does nothing (teardown looks at what exists).
 // `pending` is the journal of the operation in progress.
 #pragma once
 

@@ -91,7 +91,7 @@ void checkBackingCoversDevice(const PlacedNvdimm &d)
             raise(ErrorCode::OperationInvalid,
                   _("NVDIMM '%s': backing '%s' has a hole at offset 0x%llx"),
                   d.name.c_str(), b.path.c_str(), (ull)expect);
-        if (e.spa % kLayoutPage || e.length % kLayoutPage || e.length == 0)
+        if (e.spa % kPageSize || e.length % kPageSize || e.length == 0)
             raise(ErrorCode::OperationInvalid,
                   _("NVDIMM '%s': host range 0x%llx+0x%llx of '%s' is not 4 KiB aligned"),
                   d.name.c_str(), (ull)e.spa, (ull)e.length, b.path.c_str());
@@ -106,8 +106,8 @@ void checkHostRangesArePmem(const PlacedNvdimm &d, const std::vector<PmemNamespa
     if (namespaces.empty())
         return;
     for (const auto &r : d.ranges) {
-        const uint64_t start = r.mfn * kLayoutPage;
-        const uint64_t end = start + r.nr * kLayoutPage;
+        const uint64_t start = r.mfn * kPageSize;
+        const uint64_t end = start + r.nr * kPageSize;
         bool inside = false;
         for (const auto &ns : namespaces) {
             if (ns.mode != PmemMode::Fsdax && ns.mode != PmemMode::Devdax && ns.mode != PmemMode::Raw)
@@ -130,9 +130,9 @@ void computeRanges(PlacedNvdimm &d)
             break;
         const uint64_t len = std::min(e.length, d.size - e.offset);
         IomemRange r;
-        r.mfn = e.spa / kLayoutPage;
-        r.gfn = (d.base + e.offset) / kLayoutPage;
-        r.nr = len / kLayoutPage;
+        r.mfn = e.spa / kPageSize;
+        r.gfn = (d.base + e.offset) / kPageSize;
+        r.nr = len / kPageSize;
         r.superpage = (r.mfn % 512) == (r.gfn % 512);
         d.ranges.push_back(r);
     }
@@ -178,7 +178,7 @@ uint64_t nvdimmGuestSize(const conf::NvdimmDef &def)
 {
     const uint64_t size = def.size_kib * 1024;
     const uint64_t label = def.label_size_kib * 1024;
-    const uint64_t area = size > label ? alignDown(size - label, kLayoutSuperpage) : 0;
+    const uint64_t area = size > label ? alignDown(size - label, kSuperpageSize) : 0;
     if (area == 0)
         raise(ErrorCode::ConfigUnsupported,
               _("NVDIMM '%s': target size minus label size must be at least 2 MiB"),
@@ -278,7 +278,7 @@ GuestLayout planLayout(conf::DomainXml &dom, BackingResolver *resolverOrNull, co
         const uint64_t base = defs[d.index].address.base;
         if (!defs[d.index].address.present || base == 0)
             continue;
-        if (base % kLayoutSuperpage)
+        if (base % kSuperpageSize)
             raise(ErrorCode::ConfigUnsupported,
                   _("NVDIMM '%s': base address 0x%llx is not aligned to 2 MiB"),
                   d.name.c_str(), (ull)base);
@@ -313,7 +313,7 @@ GuestLayout planLayout(conf::DomainXml &dom, BackingResolver *resolverOrNull, co
             moved = false;
             for (const auto &t : taken)
                 if (candidate < t.end && t.start < candidate + d.size) {
-                    candidate = alignUp(t.end, kLayoutSuperpage);
+                    candidate = alignUp(t.end, kSuperpageSize);
                     moved = true;
                 }
         }
@@ -327,7 +327,7 @@ GuestLayout planLayout(conf::DomainXml &dom, BackingResolver *resolverOrNull, co
 
     for (const auto &d : devs) {
         const auto &def = defs[d.index];
-        const std::string name = def.alias.empty() ? strprintf("nvdimm%u", d.slot) : def.alias;
+        const std::string name = conf::nvdimmAliasOr(def, d.slot);
         checkGuestAddressWidth(d, name, def.address.present && def.address.base != 0,
                                options.phys_addr_bits);
     }
@@ -340,8 +340,8 @@ GuestLayout planLayout(conf::DomainXml &dom, BackingResolver *resolverOrNull, co
     std::vector<Interval> host_taken;
     for (size_t i = 0; i < held.size(); i++)
         if (options.occupied[i].nr)
-            host_taken.push_back({options.occupied[i].mfn * kLayoutPage,
-                                  (options.occupied[i].mfn + options.occupied[i].nr) * kLayoutPage, &held[i]});
+            host_taken.push_back({options.occupied[i].mfn * kPageSize,
+                                  (options.occupied[i].mfn + options.occupied[i].nr) * kPageSize, &held[i]});
     bool warned_4k = false;
     for (auto &d : devs) {
         d.backing = resolver.resolve(defs[d.index]);
@@ -349,13 +349,13 @@ GuestLayout planLayout(conf::DomainXml &dom, BackingResolver *resolverOrNull, co
         computeRanges(d);
         checkHostRangesArePmem(d, options.namespaces);
         for (const auto &r : d.ranges) {
-            host_taken.push_back({r.mfn * kLayoutPage, (r.mfn + r.nr) * kLayoutPage, &d});
+            host_taken.push_back({r.mfn * kPageSize, (r.mfn + r.nr) * kPageSize, &d});
             if (!r.superpage && !warned_4k) {
                 warned_4k = true;
                 xlnv::warn(_("NVDIMM '%s': host range 0x%llx-0x%llx is not 2 MiB aligned; "
                              "it is mapped with 4 KiB entries (slower to map, more page-table memory)"),
-                           d.name.c_str(), (ull)(r.mfn * kLayoutPage),
-                           (ull)((r.mfn + r.nr) * kLayoutPage - 1));
+                           d.name.c_str(), (ull)(r.mfn * kPageSize),
+                           (ull)((r.mfn + r.nr) * kPageSize - 1));
             }
         }
         if (layout.kind == GuestKind::Pvh)

@@ -33,8 +33,6 @@
 
 namespace xlnv::libxl {
 
-constexpr uint64_t kLayoutPage = 4096;
-constexpr uint64_t kLayoutSuperpage = 2ull << 20;
 constexpr uint64_t kLayoutWindowAlign = 1ull << 30;
 constexpr uint64_t kLayoutFourGiB = 4ull << 30;
 // Room kept for hvmloader's 64-bit BARs above high RAM.

@@ -228,10 +228,9 @@ libxl_nvdimm_conn *libxl_nvdimm_open(const char *uri, const char *state_dir)
                                        : xlnv::libxl::chooseDefaultUri(config, false).uri;
         auto conn = std::make_unique<libxl_nvdimm_conn>();
         conn->uri = target;
-        conn->connection = xlnv::libxl::Connection::open(target, state_dir ? state_dir : "",
-                                                         xlnv::libxl::domainLimitsFromConfig(config));
+        conn->connection = xlnv::libxl::Connection::open(target, state_dir ? state_dir : "");
         conn->driver = std::make_unique<xlnv::libxl::NvdimmDriver>(
-            *conn->connection, xlnv::libxl::driverOptionsFromConfig(config));
+            *conn->connection, xlnv::libxl::driverOptionsFromConfig(conn->connection->config()));
         return conn.release();
     });
 }

@@ -12,7 +12,6 @@
 #include "util/state_dir.h"
 #include "libxl/libxl_config.h"
 #include "libxl/nvdimm_driver_private.h"
-#include "sim/sim_hypervisor.h"
 #include "util/config.h"
 #include "util/error.h"
 #include "util/fd.h"
@@ -140,7 +139,11 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             if (UniqueFd now = hb.probe(def.path); !now && errno == ENOENT)
                 p.may_create.push_back(def.path);
             st.pending = p;
-            store.save(st);
+            // Recovery needs this record before provisioning only to
+            // remove a file the attach may create; otherwise the intent is
+            // written once, with the device, below.
+            if (!p.may_create.empty())
+                store.save(st);
 
             liveStep("attach: provision backing");
             ProvisioningResolver resolver(hb, def.path, def.size_kib * 1024);
@@ -149,7 +152,7 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
                 LayoutOptions lo;
                 lo.phys_addr_bits = physBits;   // checked before the backing is provisioned
                 lo.occupied = st.occupied;
-                lo.hotplug_irq = st.fit_page ? st.hotplug_irq : nvdimmHotplugIrq(Config::load());
+                lo.hotplug_irq = st.fit_page ? st.hotplug_irq : nvdimmHotplugIrq(conn.config());
                 layout = planGuestLayout(work, resolver, lo);
             } catch (...) {
                 if (resolver.made)
@@ -168,7 +171,7 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
                     dev = &d;
             if (!dev)
                 raise(ErrorCode::Internal, _("the new NVDIMM was not placed"));
-            alias = def.alias.empty() ? strprintf("nvdimm%u", dev->slot) : def.alias;
+            alias = conf::nvdimmAliasOr(def, dev->slot);
             if (long other = work.findNvdimmByAlias(alias); other >= 0 && static_cast<size_t>(other) != index)
                 raise(ErrorCode::OperationInvalid, _("non unique alias detected: %s"), alias.c_str());
             work.setNvdimmAlias(index, alias);
@@ -187,24 +190,24 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             st.domid = domid;
             st.state = "running";
             st.pending->alias = alias;
-            ds.labeled = true;   // the intent of the next step, saved with the device
+            // Every step's intent in one write: undoing a step that never
+            // ran is a no-op (teardown looks at what exists), so recovery
+            // needs no write per step.
+            ds.labeled = ds.pinned = ds.granted = ds.mapped = ds.in_guest = true;
             st.devices.push_back(ds);
+            store.save(st);
             auto self = [&st, alias]() -> DeviceStatus & { return *st.find(alias); };
 
             const auto plan = securityPlan(st, liveBefore);
             labelAndPin(st, {HeldDevice{alias, held, backingRequest(ds)}}, plan, false,
                         "attach: label backing", "attach: pin backing", undo);
 
-            self().granted = true;
-            store.save(st);
             for (const auto &r : self().ranges) {
                 liveStep("attach: grant iomem permission");
                 hv.grantIomem(domid, r.mfn, r.nr);
                 undo.push([&hv, domid, r] { hv.revokeIomem(domid, r.mfn, r.nr); });
             }
 
-            self().mapped = true;
-            store.save(st);
             for (const auto &r : self().ranges) {
                 liveStep("attach: map range");
                 hv.mapMemory(domid, r.gfn, r.mfn, r.nr);
@@ -212,8 +215,6 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             }
 
             liveStep("attach: update the guest's ACPI data");
-            self().in_guest = true;
-            store.save(st);
             undo.push([this, &before] {
                 DomainStatus b = *before;
                 publishGuest(b);
@@ -235,7 +236,8 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             before->fit_generation = st.fit_generation;
             if (st.fit_page)
                 before->occupied.push_back({self().slot, self().base, self().size, 0, 0});
-            store.save(st);
+            if (config)   // else the final record follows at once
+                store.save(st);
         }
 
         if (config) {
@@ -253,7 +255,7 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             if (alias.empty())
                 for (const auto &d : layout.devices)
                     if (d.index == pers.nvdimms().size() - 1)
-                        alias = def.alias.empty() ? strprintf("nvdimm%u", d.slot) : def.alias;
+                        alias = conf::nvdimmAliasOr(def, d.slot);
             liveStep("attach: update the persistent definition");
             if (live) {
                 writeFileAtomic(store.domainDir(name) + "/config-before.xml", *configBefore);

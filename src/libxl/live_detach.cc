@@ -10,7 +10,6 @@
 #include "pmem/host_backings.h"
 #include "util/state_dir.h"
 #include "libxl/nvdimm_driver_private.h"
-#include "sim/sim_hypervisor.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/i18n.h"
@@ -22,7 +21,7 @@ namespace {
 
 long findDevice(const conf::DomainXml &dom, const conf::NvdimmDef *match, const std::string &alias)
 {
-    return match ? findMatchingNvdimm(dom, *match) : dom.findNvdimmByAlias(alias);
+    return match ? conf::findNvdimmByDef(dom.nvdimms(), *match) : dom.findNvdimmByAlias(alias);
 }
 
 [[noreturn]] void notFound(const conf::NvdimmDef *match, const std::string &alias)
@@ -57,7 +56,7 @@ std::string NvdimmDriver::Impl::detach(const DomainInfo &info, const conf::Nvdim
             if (li >= 0) {
                 conf::NvdimmDef twin = liveDom.nvdimms()[static_cast<size_t>(li)];
                 twin.alias.clear();
-                idx = findMatchingNvdimm(pers, twin);
+                idx = conf::findNvdimmByDef(pers.nvdimms(), twin);
             }
         }
         if (idx < 0)
@@ -92,16 +91,8 @@ std::string NvdimmDriver::Impl::detach(const DomainInfo &info, const conf::Nvdim
     const DomainStatus before = st;
 
     // The guest must let go first.
-    if (!force) {
-        if (auto *sim = conn.simulated())
-            sim->requestEject(domid, target, options.eject_timeout_ms);
-        else
-            raise(ErrorCode::OperationUnsupported,
-                  _("cannot ask the guest of domain '%s' to release NVDIMM '%s': Xen has no eject "
-                    "notification for NVDIMMs; make sure the guest no longer uses it and detach "
-                    "with --force"),
-                  name.c_str(), target.c_str());
-    }
+    if (!force)
+        conn.hypervisor().requestEject(info, target, options.eject_timeout_ms);
 
     std::optional<BackingLock> backingLock;
     try {

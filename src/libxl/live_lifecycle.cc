@@ -14,7 +14,6 @@
 #include "pmem/host_backings.h"
 #include "util/state_dir.h"
 #include "libxl/nvdimm_driver_private.h"
-#include "sim/sim_hypervisor.h"
 #include "util/error.h"
 #include "util/config.h"
 #include "util/fd.h"
@@ -83,7 +82,7 @@ PreparedDomain NvdimmDriver::Impl::prepareLocked(conf::DomainXml &dom, const std
     ProvisionAll resolver(hb);
     LayoutOptions lo;
     lo.phys_addr_bits = physBits;   // checked before any backing is provisioned
-    lo.hotplug_irq = nvdimmHotplugIrq(Config::load());
+    lo.hotplug_irq = nvdimmHotplugIrq(conn.config());
     GuestLayout layout;
     try {
         layout = planGuestLayout(dom, resolver, lo);
@@ -98,7 +97,7 @@ PreparedDomain NvdimmDriver::Impl::prepareLocked(conf::DomainXml &dom, const std
     std::vector<HeldDevice> held;
     for (const auto &d : layout.devices) {
         const auto &def = dom.nvdimms()[d.index];
-        const std::string alias = def.alias.empty() ? strprintf("nvdimm%u", d.slot) : def.alias;
+        const std::string alias = conf::nvdimmAliasOr(def, d.slot);
         dom.setNvdimmAlias(d.index, alias);
         const HeldRef h = resolver.made.at(def.path);
         DeviceStatus ds = DeviceStatus::fromPlaced(d, alias, def.path, h->object);
@@ -166,9 +165,8 @@ void NvdimmDriver::Impl::releaseLocked(const std::string &name, bool removeCreat
         const auto plan = securityPlan(st, "");
         securityManager().restoreBackings(domainRef(st), plan, {}, true);
     }
-    if (auto *sim = conn.simulated())
-        if (auto domid = activeDomid(st))
-            sim->setGuestView(*domid, SimGuestView{});
+    if (auto domid = activeDomid(st))
+        conn.hypervisor().publishGuestView(*domid, GuestNvdimmView{});
     liveStep("release: remove the status");
     unlink((store.domainDir(name) + "/config-before.xml").c_str());
     unlink((store.domainDir(name) + "/config-after.xml").c_str());
@@ -177,13 +175,9 @@ void NvdimmDriver::Impl::releaseLocked(const std::string &name, bool removeCreat
 
 DomainInfo NvdimmDriver::Impl::start(const std::string &name, bool paused)
 {
-    SimHypervisor *sim = conn.simulated();
-    if (!sim)
-        raise(ErrorCode::OperationUnsupported,
-              _("domains on %s are started by libxl: use xl create or virsh start, with the hook "
-                "running prepare before and release after"),
-              conn.uri().c_str());
-    DomainInfo info = conn.hypervisor().lookupByName(name);
+    Hypervisor &hv = conn.hypervisor();
+    hv.checkLifecycle(LifecycleOp::Start);
+    DomainInfo info = hv.lookupByName(name);
     if (info.state != DomainState::Shutoff)
         raise(ErrorCode::OperationInvalid, "%s", _("domain is already running"));
     auto xml = conn.definitions().get(name);
@@ -201,12 +195,12 @@ DomainInfo NvdimmDriver::Impl::start(const std::string &name, bool paused)
         liveStep("start: create the domain");
         st.pending->started = true;
         store.save(st);
-        const uint32_t domid = sim->startDomain(name, paused);
-        undo.push([sim, domid] { sim->destroyDomain(domid); });
+        const uint32_t domid = hv.startDomain(name, paused);
+        undo.push([&hv, domid] { hv.destroyDomain(domid); });
         st.domid = domid;
         st.state = "running";
         store.save(st);
-        sim->host().liveDefinitions().define(name, prepared.xml);
+        hv.storeLiveDefinition(name, prepared.xml);
 
         // Exactly what libxl gets from us: iomem ranges + acpi_firmware.
         DomainConfig cfg;
@@ -241,11 +235,7 @@ void NvdimmDriver::Impl::destroy(const std::string &name)
     DomainInfo info = conn.hypervisor().lookupByName(name);
     if (!info.domid || info.state == DomainState::Shutoff)
         raise(ErrorCode::OperationInvalid, "%s", _("domain is not running"));
-    SimHypervisor *sim = conn.simulated();
-    if (!sim)
-        raise(ErrorCode::OperationUnsupported,
-              _("domains on %s are destroyed by libxl: use xl destroy or virsh destroy, then release"),
-              conn.uri().c_str());
+    conn.hypervisor().checkLifecycle(LifecycleOp::Destroy);
     auto st = store.load(name);
     if (st) {
         PendingOperation p;
@@ -262,7 +252,7 @@ void NvdimmDriver::Impl::destroy(const std::string &name)
         }
         throw;
     }
-    sim->destroyDomain(*info.domid);
+    conn.hypervisor().destroyDomain(*info.domid);
     // From here on the domain is gone: finish, even after a failure.
     try {
         releaseLocked(name, false);

@@ -12,10 +12,10 @@
 #include "libxl/libxl_config.h"
 #include "libxl/domain_locks.h"
 #include "pmem/host_backings.h"
+#include "hypervisor/domain_xml.h"
 #include "hypervisor/mapping_ledger.h"
 #include "util/state_dir.h"
 #include "libxl/nvdimm_driver_private.h"
-#include "sim/sim_hypervisor.h"
 #include "security/remembered_label.h"
 #include "security/seclabel_def.h"
 #include "util/config.h"
@@ -95,58 +95,27 @@ void NvdimmDriver::Impl::flushEvents()
     }
 }
 
-namespace {
-
-std::string synthesizeXml(const DomainInfo &info)
-{
-    std::string x = "<domain type='xen'>\n";
-    x += "  <name>" + info.name + "</name>\n";
-    if (!info.uuid.empty())
-        x += "  <uuid>" + info.uuid + "</uuid>\n";
-    x += strprintf("  <maxMemory slots='%u' unit='KiB'>%llu</maxMemory>\n", info.memory_slots,
-                   static_cast<unsigned long long>(info.max_memory_kib));
-    x += strprintf("  <memory unit='KiB'>%llu</memory>\n", static_cast<unsigned long long>(info.memory_kib));
-    x += strprintf("  <currentMemory unit='KiB'>%llu</currentMemory>\n",
-                   static_cast<unsigned long long>(info.memory_kib));
-    x += "  <os>\n    <type arch='x86_64'>";
-    x += info.kind == DomainKind::Pvh ? "xenpvh" : info.kind == DomainKind::Pv ? "linux" : "hvm";
-    x += "</type>\n  </os>\n";
-    if (!info.vnuma.empty()) {
-        x += "  <cpu>\n    <numa>\n";
-        for (const auto &c : info.vnuma)
-            x += strprintf("      <cell id='%u' cpus='%u' memory='%llu' unit='KiB'/>\n", c.id, c.id,
-                           static_cast<unsigned long long>(c.memory_kib));
-        x += "    </numa>\n  </cpu>\n";
-    }
-    x += "  <devices>\n  </devices>\n</domain>\n";
-    return x;
-}
-
-} // namespace
-
 std::string NvdimmDriver::Impl::liveXml(const DomainInfo &info)
 {
     // A domain someone else created from our prepare (libvirt, the hook)
     // has its live XML in the status, on the simulated host too.
     if (auto st = store.load(info.name); st && !st->xml.empty())
         return st->xml;
-    if (auto *sim = conn.simulated()) {
-        if (auto xml = sim->host().liveDefinitions().get(info.name))
-            return *xml;
-    }
-    if (!conn.simulated())
-        if (auto xml = conn.definitions().get(info.name))
-            return *xml;
-    return synthesizeXml(info);
+    if (auto xml = conn.hypervisor().liveDefinition(info.name))
+        return *xml;
+    // A running simulated domain always has a live definition; on Xen the
+    // persistent one is the best guess for a domain we never changed.
+    if (auto xml = conn.definitions().get(info.name))
+        return *xml;
+    return minimalDefinition(info);
 }
 
 void NvdimmDriver::Impl::setLiveXml(const std::string &name, DomainStatus &status, const std::string &xml)
 {
-    if (auto *sim = conn.simulated()) {
-        sim->host().liveDefinitions().define(name, xml);
-        if (status.xml.empty())
-            return;   // the simulated host keeps it
-    }
+    // A backend that keeps live definitions has it; the status keeps it
+    // too where it already did (a domain prepared for someone else).
+    if (conn.hypervisor().storeLiveDefinition(name, xml) && status.xml.empty())
+        return;
     status.xml = xml;
 }
 
@@ -173,7 +142,7 @@ std::optional<uint32_t> NvdimmDriver::Impl::activeDomid(const DomainStatus &stat
 
 security::SecurityManager NvdimmDriver::Impl::securityManager() const
 {
-    return security::SecurityManager::fromConfig(Config::load(), conn.stateDir());
+    return security::SecurityManager::fromConfig(conn.config(), conn.stateDir());
 }
 
 security::DomainRef NvdimmDriver::Impl::domainRef(const DomainStatus &status) const
@@ -206,15 +175,14 @@ void NvdimmDriver::Impl::publishGuest(DomainStatus &status)
         writeFileAtomic(path, std::string(blob.begin(), blob.end()));
         status.acpi_firmware = path;
     }
-    if (auto *sim = conn.simulated())
-        if (auto domid = activeDomid(status)) {
-            SimGuestView view;
-            for (const auto &d : layout.devices)
-                view.nvdimms.push_back({d.name, d.base, d.size});
-            view.acpi_firmware = status.acpi_firmware;
-            view.acpi_firmware_bytes = blob.size();
-            sim->setGuestView(*domid, view);
-        }
+    if (auto domid = activeDomid(status)) {
+        GuestNvdimmView view;
+        for (const auto &d : layout.devices)
+            view.nvdimms.push_back({d.name, d.base, d.size});
+        view.acpi_firmware = status.acpi_firmware;
+        view.acpi_firmware_bytes = blob.size();
+        conn.hypervisor().publishGuestView(*domid, view);
+    }
 }
 
 void NvdimmDriver::Impl::teardownDevice(DomainStatus &status, const DeviceStatus &dev, bool removeCreated)
@@ -226,9 +194,8 @@ void NvdimmDriver::Impl::teardownDevice(DomainStatus &status, const DeviceStatus
         for (const auto &m : hv.mappings(*domid))
             for (const auto &r : dev.ranges)
                 if (rangesOverlap(m.gfn, m.nr, r.gfn, r.nr)) {
-                    const uint64_t start = std::max(m.gfn, r.gfn);
-                    const uint64_t end = std::min(m.gfn + m.nr, r.gfn + r.nr);
-                    unmap.push_back({start, m.mfn + (start - m.gfn), end - start});
+                    const auto [start, nr] = rangeIntersection(m.gfn, m.nr, r.gfn, r.nr);
+                    unmap.push_back({start, m.mfn + (start - m.gfn), nr});
                 }
         std::sort(unmap.begin(), unmap.end(),
                   [](const MemoryMapping &a, const MemoryMapping &b) { return a.gfn > b.gfn; });
@@ -240,9 +207,8 @@ void NvdimmDriver::Impl::teardownDevice(DomainStatus &status, const DeviceStatus
         for (const auto &p : hv.iomemPermissions(*domid))
             for (const auto &r : dev.ranges)
                 if (rangesOverlap(p.mfn, p.nr, r.mfn, r.nr)) {
-                    const uint64_t start = std::max(p.mfn, r.mfn);
-                    const uint64_t end = std::min(p.mfn + p.nr, r.mfn + r.nr);
-                    revoke.push_back({start, end - start});
+                    const auto [start, nr] = rangeIntersection(p.mfn, p.nr, r.mfn, r.nr);
+                    revoke.push_back({start, nr});
                 }
         std::sort(revoke.begin(), revoke.end(),
                   [](const IomemPermission &a, const IomemPermission &b) { return a.mfn > b.mfn; });
@@ -255,7 +221,10 @@ void NvdimmDriver::Impl::teardownDevice(DomainStatus &status, const DeviceStatus
         UniqueFd fd = reopenDeviceBacking(status, dev);
         if (dev.pinned && fd) {
             liveStep("unpin");
-            releasePinRecord(fd.get(), conn.stateDir(), status.name);
+            // The intent is saved before the pin: a backing another domain
+            // holds was never pinned by this one.
+            if (auto holder = pinHolder(fd.get(), conn.stateDir()); holder && holder->owner == status.name)
+                releasePinRecord(fd.get(), conn.stateDir(), status.name);
         }
         if (dev.labeled && fd) {
             liveStep("restore security labels");
@@ -455,8 +424,16 @@ void NvdimmDriver::Impl::labelAndPin(DomainStatus &st, const std::vector<HeldDev
         requests.push_back(r);
         keep.push_back(d.held);
     }
+    // Each step's intent is on disk before the step runs; a caller that
+    // recorded it already (attach records every step at once) costs no
+    // further write.
+    const auto recorded = [&st](const HeldDevice &d) {
+        const DeviceStatus *ds = st.find(d.alias);
+        return ds && ds->labeled && ds->pinned;
+    };
     liveStep(labelStep);
-    store.save(st);
+    if (!std::all_of(devs.begin(), devs.end(), recorded))
+        store.save(st);
     if (!requests.empty()) {
         securityManager().labelBackings(domainRef(st), plan, requests);
         undo.push([this, &st, plan, requests, keep, releaseDomainOnUndo] {
@@ -465,8 +442,10 @@ void NvdimmDriver::Impl::labelAndPin(DomainStatus &st, const std::vector<HeldDev
     }
     for (const auto &d : devs) {
         liveStep(pinStep);
-        st.find(d.alias)->pinned = true;
-        store.save(st);
+        if (!st.find(d.alias)->pinned) {
+            st.find(d.alias)->pinned = true;
+            store.save(st);
+        }
         BackingPin::acquire(d.held->fd.get(), d.held->object, conn.stateDir(), st.name, d.held->pin_kind)
             .persist();
         undo.push([this, held = d.held, name = st.name] {
@@ -591,32 +570,13 @@ bool NvdimmDriver::Impl::recover(const std::string &name)
 
     // start / prepare: roll back; destroy / release: finish.
     const bool rollback = p.op == "start" || p.op == "prepare";
-    if (auto *sim = conn.simulated())
-        if ((p.op == "start" && p.started) || p.op == "destroy")
-            if (auto domid = activeDomid(st))
-                sim->destroyDomain(*domid);
+    if ((p.op == "start" && p.started) || p.op == "destroy")
+        if (auto domid = activeDomid(st))
+            conn.hypervisor().destroyDomain(*domid);
     if (rollback)
         removeMaybeCreated(st, p.may_create);
     releaseLocked(name, rollback);
     return true;
-}
-
-long findMatchingNvdimm(const conf::DomainXml &dom, const conf::NvdimmDef &match)
-{
-    const auto &defs = dom.nvdimms();
-    if (!match.alias.empty())
-        return dom.findNvdimmByAlias(match.alias);
-    for (size_t i = 0; i < defs.size(); i++) {
-        if (defs[i].path != match.path)
-            continue;
-        if (match.size_kib && defs[i].size_kib != match.size_kib)
-            continue;
-        if (match.address.present && (defs[i].address.slot != match.address.slot ||
-                                      (match.address.base && defs[i].address.base != match.address.base)))
-            continue;
-        return static_cast<long>(i);
-    }
-    return -1;
 }
 
 } // namespace xlnv::libxl

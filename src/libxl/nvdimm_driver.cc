@@ -12,7 +12,6 @@
 #include "libxl/connection.h"
 #include "libxl/domain_locks.h"
 #include "libxl/nvdimm_driver_private.h"
-#include "sim/sim_hypervisor.h"
 #include "util/config.h"
 #include "util/error.h"
 #include "util/i18n.h"

@@ -158,6 +158,5 @@ struct NvdimmDriver::Impl {
 
 // Matching of libvirt's detach: by alias when the device XML has one,
 // else by source path and target size. -1 when nothing matches.
-long findMatchingNvdimm(const conf::DomainXml &dom, const conf::NvdimmDef &match);
 
 } // namespace xlnv::libxl

@@ -14,7 +14,6 @@ namespace xlnv::libxl {
 
 namespace {
 
-constexpr uint64_t kSuperpage = 2ull << 20;
 
 uint64_t number(const nlohmann::json &obj, const char *key, const std::string &where)
 {
@@ -87,7 +86,7 @@ FixtureHost FixtureHost::fromString(const std::string &json_text, const std::str
         b.superpage = true;
         for (const auto &e : b.extents) {
             b.size += e.length;
-            if (e.spa % kSuperpage || e.offset % kSuperpage || e.length % kSuperpage)
+            if (e.spa % kSuperpageSize || e.offset % kSuperpageSize || e.length % kSuperpageSize)
                 b.superpage = false;
         }
         host.backings_.push_back(std::move(b));

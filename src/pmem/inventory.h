@@ -14,15 +14,14 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "util/units.h"
+
 namespace xlnv {
 
 enum class PmemMode { Unknown, Fsdax, Devdax, Raw, Sector };
 const char *pmemModeName(PmemMode mode);   // "fsdax", "devdax", "raw", "sector"
 // Inverse of pmemModeName; Unknown for anything else.
 PmemMode pmemModeFromName(const std::string &name);
-
-constexpr uint64_t kPageSize = 4096;                 // smallest mapping unit
-constexpr uint64_t kSuperpageSize = 2ull << 20;      // 2 MiB mapping unit
 
 struct PmemRegion {
     std::string dev;          // "region0"

@@ -42,7 +42,7 @@ SimHost::SimHost(std::string uri, SimHostDescription description, std::string st
                  DomainLimitDefaults limits)
     : uri_(std::move(uri)), description_(std::move(description)), stateDir_(std::move(stateDir)),
       limits_(limits), definitions_((makeDirectories(stateDir_), stateDir_ + "/definitions")),
-      live_(stateDir_ + "/live")
+      live_(stateDir_ + "/live", Durability::Volatile)
 {
     initialize();
 }
@@ -100,7 +100,7 @@ void SimHost::initialize()
         }
         state.domains[g.name] = rt;
     }
-    writeFileAtomic(stateFile(stateDir_), state.toJson().dump(1) + "\n");
+    writeFileAtomic(stateFile(stateDir_), state.toJson().dump(1) + "\n", 0600, Durability::Volatile);
 }
 
 DomainInfo SimHost::buildInfo(const std::string &name, const SimDomainRuntime &rt)
@@ -161,7 +161,8 @@ void SimHost::Session::commit()
 {
     if (!write_)
         raise(ErrorCode::Internal, _("commit of a read-only simulated host session"));
-    writeFileAtomic(stateFile(host_.stateDir_), state_.toJson().dump(1) + "\n");
+    // The simulated hypervisor's memory: volatile, like Xen's.
+    writeFileAtomic(stateFile(host_.stateDir_), state_.toJson().dump(1) + "\n", 0600, Durability::Volatile);
 }
 
 const std::vector<DomainInfo> &SimHost::Session::domains()

@@ -18,21 +18,6 @@ namespace xlnv::libxl {
 
 namespace {
 
-std::string frames(uint64_t first, uint64_t nr)
-{
-    return strprintf("0x%llx-0x%llx", static_cast<unsigned long long>(first),
-                     static_cast<unsigned long long>(first + nr - 1));
-}
-
-void requireToolstack(Caller caller, uint32_t domid)
-{
-    if (caller != Caller::Toolstack)
-        raise(ErrorCode::AccessDenied,
-              _("only the toolstack may change iomem permissions or memory mappings; "
-                "refused a request from the %s of domain %u"),
-              callerName(caller), domid);
-}
-
 std::string lower(std::string s)
 {
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -89,7 +74,7 @@ void SimHypervisor::grantIomem(uint32_t domid, uint64_t mfn, uint64_t nr, Caller
     if (!host_->namespaceForFrames(mfn, nr))
         raise(ErrorCode::InvalidArg,
               _("host frames %s are not in a persistent memory namespace of this host"),
-              frames(mfn, nr).c_str());
+              frameRange(mfn, nr).c_str());
     s.state().ledger.addIomem(domid, mfn, nr);
     s.state().ledger.record(domid).uuid = dom.uuid;
     s.state().counters.iomem_grant_calls++;
@@ -106,7 +91,7 @@ void SimHypervisor::revokeIomem(uint32_t domid, uint64_t mfn, uint64_t nr, Calle
         if (rangesOverlap(m.mfn, m.nr, mfn, nr))
             raise(ErrorCode::OperationInvalid,
                   _("host frames %s are still mapped into domain '%s'; unmap them first"),
-                  frames(std::max(m.mfn, mfn), std::min(m.mfn + m.nr, mfn + nr) - std::max(m.mfn, mfn)).c_str(),
+                  frameRange(std::max(m.mfn, mfn), std::min(m.mfn + m.nr, mfn + nr) - std::max(m.mfn, mfn)).c_str(),
                   dom.name.c_str());
     s.state().ledger.removeIomem(domid, mfn, nr);
     s.state().counters.iomem_revoke_calls++;
@@ -132,7 +117,7 @@ uint64_t SimHypervisor::mappingCallLocked(SimHost::Session &s, uint32_t domid, u
         if (!st.ledger.removeMapping(domid, {gfn, mfn, n}))
             raise(ErrorCode::OperationInvalid,
                   _("guest frames %s of domain '%s' are not mapped to host frames %s"),
-                  frames(gfn, n).c_str(), dom.name.c_str(), frames(mfn, n).c_str());
+                  frameRange(gfn, n).c_str(), dom.name.c_str(), frameRange(mfn, n).c_str());
         st.counters.unmap_calls++;
         st.counters.unmap_entries_4k += plan.entries_4k;
         st.counters.unmap_entries_2m += plan.entries_2m;
@@ -142,24 +127,24 @@ uint64_t SimHypervisor::mappingCallLocked(SimHost::Session &s, uint32_t domid, u
     if (!host_->namespaceForFrames(mfn, n))
         raise(ErrorCode::InvalidArg,
               _("host frames %s are not in a persistent memory namespace of this host"),
-              frames(mfn, n).c_str());
+              frameRange(mfn, n).c_str());
     if (!st.ledger.iomemCovers(domid, mfn, n))
         raise(ErrorCode::AccessDenied,
               _("domain '%s' has no iomem permission for host frames %s"),
-              dom.name.c_str(), frames(mfn, n).c_str());
+              dom.name.c_str(), frameRange(mfn, n).c_str());
     if (dom.phys_addr_bits && dom.phys_addr_bits < 64 && gfn + n > (1ull << dom.phys_addr_bits) / kPageSize)
         raise(ErrorCode::ConfigUnsupported,
               _("guest frames %s are beyond the %u-bit physical address space of domain '%s'"),
-              frames(gfn, n).c_str(), dom.phys_addr_bits, dom.name.c_str());
+              frameRange(gfn, n).c_str(), dom.phys_addr_bits, dom.name.c_str());
     for (const auto &r : dom.ram)
         if (rangesOverlap(r.gfn, r.nr, gfn, n))
             raise(ErrorCode::OperationInvalid,
                   _("guest frames %s overlap the RAM of domain '%s'"),
-                  frames(gfn, n).c_str(), dom.name.c_str());
+                  frameRange(gfn, n).c_str(), dom.name.c_str());
     if (auto m = st.ledger.findGuestOverlap(domid, gfn, n))
         raise(ErrorCode::OperationInvalid,
               _("guest frames %s of domain '%s' overlap its existing mapping of guest frames %s"),
-              frames(gfn, n).c_str(), dom.name.c_str(), frames(m->gfn, m->nr).c_str());
+              frameRange(gfn, n).c_str(), dom.name.c_str(), frameRange(m->gfn, m->nr).c_str());
     if (auto hit = st.ledger.findHostOverlap(mfn, n)) {
         std::string owner = strprintf("%u", hit->first);
         for (const auto &d : s.domains())
@@ -167,7 +152,7 @@ uint64_t SimHypervisor::mappingCallLocked(SimHost::Session &s, uint32_t domid, u
                 owner = d.name;
         raise(ErrorCode::OperationInvalid,
               _("host frames %s are already mapped into domain '%s'"),
-              frames(mfn, n).c_str(), owner.c_str());
+              frameRange(mfn, n).c_str(), owner.c_str());
     }
     st.ledger.addMapping(domid, {gfn, mfn, n});
     st.ledger.record(domid).uuid = dom.uuid;
@@ -197,14 +182,9 @@ void SimHypervisor::mapMemory(uint32_t domid, uint64_t gfn, uint64_t mfn, uint64
             done += mappingCallLocked(s, domid, gfn + done, mfn + done, nr - done, true, caller);
     } catch (const Error &) {
         // Undo what this request mapped, last batch first, then report.
-        std::vector<std::pair<uint64_t, uint64_t>> batches;
-        for (uint64_t off = 0; off < done;) {
-            const uint64_t step = planMappingBatch(gfn + off, mfn + off, done - off).frames;
-            batches.emplace_back(off, step);
-            off += step;
-        }
+        const auto batches = planMappingBatches(gfn, mfn, done);
         for (auto it = batches.rbegin(); it != batches.rend(); ++it)
-            mappingCallLocked(s, domid, gfn + it->first, mfn + it->first, it->second, false, caller);
+            mappingCallLocked(s, domid, gfn + it->offset, mfn + it->offset, it->frames, false, caller);
         s.commit();
         throw;
     }
@@ -221,15 +201,10 @@ void SimHypervisor::unmapMemory(uint32_t domid, uint64_t gfn, uint64_t mfn, uint
     if (nr && !probe.removeMapping(domid, {gfn, mfn, nr}))
         raise(ErrorCode::OperationInvalid,
               _("guest frames %s of domain '%s' are not mapped to host frames %s"),
-              frames(gfn, nr).c_str(), dom.name.c_str(), frames(mfn, nr).c_str());
-    std::vector<std::pair<uint64_t, uint64_t>> batches;
-    for (uint64_t off = 0; off < nr;) {
-        const uint64_t step = planMappingBatch(gfn + off, mfn + off, nr - off).frames;
-        batches.emplace_back(off, step);
-        off += step;
-    }
+              frameRange(gfn, nr).c_str(), dom.name.c_str(), frameRange(mfn, nr).c_str());
+    const auto batches = planMappingBatches(gfn, mfn, nr);
     for (auto it = batches.rbegin(); it != batches.rend(); ++it)
-        mappingCallLocked(s, domid, gfn + it->first, mfn + it->first, it->second, false, caller);
+        mappingCallLocked(s, domid, gfn + it->offset, mfn + it->offset, it->frames, false, caller);
     s.commit();
 }
 
@@ -339,7 +314,7 @@ std::vector<SimGuestFitDevice> fitDevices(const acpi::Bytes &fit)
 
 } // namespace
 
-void SimHypervisor::setGuestView(uint32_t domid, const SimGuestView &view)
+void SimHypervisor::publishGuestView(uint32_t domid, const GuestNvdimmView &view)
 {
     SimHost::Session s(*host_, true);
     const std::string name = s.activeDomain(domid).name;
@@ -348,7 +323,10 @@ void SimHypervisor::setGuestView(uint32_t domid, const SimGuestView &view)
         s.commit();
         return;
     }
-    SimGuestView merged = view;
+    SimGuestView merged;
+    merged.nvdimms = view.nvdimms;
+    merged.acpi_firmware = view.acpi_firmware;
+    merged.acpi_firmware_bytes = view.acpi_firmware_bytes;
     auto old = s.state().guest_views.find(name);
     if (old != s.state().guest_views.end() && old->second.fit_booted) {
         // The guest's OS keeps what it has; only a notification changes it.
@@ -442,12 +420,23 @@ SimGuestView SimHypervisor::guestView(uint32_t domid)
     return it == s.state().guest_views.end() ? SimGuestView{} : it->second;
 }
 
-void SimHypervisor::requestEject(uint32_t domid, const std::string &alias, unsigned timeoutMs)
+std::optional<std::string> SimHypervisor::liveDefinition(const std::string &name)
+{
+    return host_->liveDefinitions().get(name);
+}
+
+bool SimHypervisor::storeLiveDefinition(const std::string &name, const std::string &xml)
+{
+    host_->liveDefinitions().define(name, xml);
+    return true;
+}
+
+void SimHypervisor::requestEject(const DomainInfo &dom, const std::string &alias, unsigned timeoutMs)
 {
     std::string name;
     {
         SimHost::Session s(*host_, false);
-        name = s.activeDomain(domid).name;
+        name = s.activeDomain(dom.domid.value_or(0)).name;
     }
     SimEjectBehaviour behaviour = SimEjectBehaviour::Ack;
     for (const auto &g : host_->description().guests)

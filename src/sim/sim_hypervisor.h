@@ -62,6 +62,11 @@ public:
     uint64_t mappingCall(uint32_t domid, uint64_t gfn, uint64_t mfn, uint64_t nr, bool add,
                          Caller caller = Caller::Toolstack);
 
+    // Lifecycle: a started domain gets the next id; a destroyed one loses
+    // every mapping and permission (as Xen tears them down with the domain).
+    void checkLifecycle(LifecycleOp) override {}
+    uint32_t startDomain(const std::string &name, bool paused = false) override;
+    void destroyDomain(uint32_t domid) override;
     // The guest model: a guest whose tables have a FIT reads the page on
     // every notification and takes it the way Linux's nfit driver does
     // (sim_state.h, SimGuestView). The page may not be RAM or mapped.
@@ -71,21 +76,19 @@ public:
     // Its mappings and the acpi_firmware blob its guest view names.
     BuiltNvdimms builtNvdimms(uint32_t domid) override;
 
-    // Lifecycle primitives for start/destroy: a started domain gets the
-    // next id; a destroyed one loses every mapping and permission (as Xen
-    // tears them down with the domain).
-    uint32_t startDomain(const std::string &name, bool paused = false);
-    void destroyDomain(uint32_t domid);
-
     // What the running guest now sees of its NVDIMMs (its NFIT data);
     // replaced on every attach/detach/start, dropped on destroy.
-    void setGuestView(uint32_t domid, const SimGuestView &view);
+    void publishGuestView(uint32_t domid, const GuestNvdimmView &view) override;
     SimGuestView guestView(uint32_t domid);
 
-    // Ask the guest to release an NVDIMM before live detach; it answers
-    // as its description says (<guest eject=...>): ack returns, refuse
-    // fails (OperationFailed), ignore waits `timeoutMs` and times out.
-    void requestEject(uint32_t domid, const std::string &alias, unsigned timeoutMs);
+    // The guest answers as its description says (<guest eject=...>): ack
+    // returns, refuse fails (OperationFailed), ignore waits `timeoutMs` and
+    // times out.
+    void requestEject(const DomainInfo &dom, const std::string &alias, unsigned timeoutMs) override;
+
+    // Kept in the host's live definitions, like libvirt's test driver.
+    std::optional<std::string> liveDefinition(const std::string &name) override;
+    bool storeLiveDefinition(const std::string &name, const std::string &xml) override;
 
     SimStats stats();
     SimHost &host() { return *host_; }

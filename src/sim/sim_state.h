@@ -40,14 +40,9 @@ struct SimFileAllocation {
     uint64_t length = 0;   // bytes, a multiple of the namespace align
 };
 
-// What a running guest has been told about its NVDIMMs: the devices in
-// its NFIT (alias, guest base, size) and the acpi_firmware blob it got.
-struct SimGuestNvdimm {
-    std::string alias;
-    uint64_t base = 0;
-    uint64_t size = 0;
-    bool operator==(const SimGuestNvdimm &) const = default;
-};
+// What a running guest has been told about its NVDIMMs: hypervisor.h's
+// GuestNvdimm (alias, guest base, size).
+using SimGuestNvdimm = GuestNvdimm;
 
 // An NVDIMM as the guest's OS knows it from its FIT (no alias: the FIT
 // has none).

@@ -177,7 +177,8 @@ StateLock::~StateLock()
         close(fd_);   // drops the flock
 }
 
-void writeFileAtomic(const std::string &path, const std::string &content, mode_t mode)
+void writeFileAtomic(const std::string &path, const std::string &content, mode_t mode,
+                     Durability durability)
 {
     const auto slash = path.rfind('/');
     const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
@@ -206,14 +207,15 @@ void writeFileAtomic(const std::string &path, const std::string &content, mode_t
             fail(errno, _("cannot write '%s'"), tmpPath);
         off += static_cast<size_t>(n);
     }
-    if (fsync(fd.get()) < 0)
+    if (durability == Durability::Durable && fsync(fd.get()) < 0)
         fail(errno, _("cannot write '%s'"), tmpPath);
     if (close(fd.release()) < 0)
         fail(errno, _("cannot write '%s'"), tmpPath);
     if (renameat(dfd.get(), tmp.c_str(), dfd.get(), base.c_str()) < 0)
         fail(errno, _("cannot replace '%s'"), path);
     // Make the rename itself durable.
-    fsync(dfd.get());
+    if (durability == Durability::Durable)
+        fsync(dfd.get());
 }
 
 std::optional<std::string> readFileIfExists(const std::string &path)

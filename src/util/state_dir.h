@@ -58,7 +58,13 @@ private:
 // O_NOFOLLOW relative to the directory's descriptor, written, fsynced,
 // renamed over NAME, the directory fsynced. The one helper for every
 // state file (status, ACPI blob, pin records, MCS file, definitions).
-void writeFileAtomic(const std::string &path, const std::string &content, mode_t mode = 0600);
+// Volatile: the same atomic replace without the two fsyncs, for state
+// that models a hypervisor's memory (the simulated host's), which a real
+// host loses on power failure anyway; a killed process still leaves the
+// old or the new file.
+enum class Durability { Durable, Volatile };
+void writeFileAtomic(const std::string &path, const std::string &content, mode_t mode = 0600,
+                     Durability durability = Durability::Durable);
 // Read a state file without following a symbolic link (nullopt: missing).
 std::optional<std::string> readFileIfExists(const std::string &path);
 

@@ -9,6 +9,15 @@
 #include <optional>
 #include <string_view>
 
+namespace xlnv {
+
+// The page: Xen's frame, the smallest mapping unit, the granularity of
+// backings and of the guest layout; and the 2 MiB superpage.
+inline constexpr uint64_t kPageSize = 4096;
+inline constexpr uint64_t kSuperpageSize = 2ull << 20;
+
+} // namespace xlnv
+
 namespace xlnv::units {
 
 // Largest byte count libvirt accepts for a memory size (LLONG_MAX).

@@ -32,12 +32,6 @@ namespace xlnv::libxl {
 
 namespace {
 
-std::string frames(uint64_t first, uint64_t nr)
-{
-    return strprintf("0x%llx-0x%llx", static_cast<unsigned long long>(first),
-                     static_cast<unsigned long long>(first + nr - 1));
-}
-
 std::string uuidText(const unsigned char h[16])
 {
     return strprintf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
@@ -50,31 +44,6 @@ std::string normalUuid(std::string s)
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     s.erase(std::remove(s.begin(), s.end(), '-'), s.end());
     return s;
-}
-
-void requireToolstack(Caller caller, uint32_t domid)
-{
-    // Same rule as the simulated host: never on behalf of the guest or DM.
-    if (caller != Caller::Toolstack)
-        raise(ErrorCode::AccessDenied,
-              _("only the toolstack may change iomem permissions or memory mappings; "
-                "refused a request from the %s of domain %u"),
-              callerName(caller), domid);
-}
-
-struct BatchList {
-    std::vector<std::pair<uint64_t, uint64_t>> items;   // (offset, frames)
-};
-
-BatchList planBatches(uint64_t gfn, uint64_t mfn, uint64_t nr)
-{
-    BatchList list;
-    for (uint64_t off = 0; off < nr;) {
-        const uint64_t step = planMappingBatch(gfn + off, mfn + off, nr - off).frames;
-        list.items.emplace_back(off, step);
-        off += step;
-    }
-    return list;
 }
 
 } // namespace
@@ -301,7 +270,7 @@ void XenctrlHypervisor::grantIomem(uint32_t domid, uint64_t mfn, uint64_t nr, Ca
     if (xc_domain_iomem_permission(xch_, domid, mfn, nr, 1) != 0)
         raise(ErrorCode::OperationFailed,
               _("cannot grant iomem permission for host frames %s to domain %u: %s"),
-              frames(mfn, nr).c_str(), domid, std::strerror(errno));
+              frameRange(mfn, nr).c_str(), domid, std::strerror(errno));
     MappingLedger ledger = loadLedger();
     if (ledger.record(domid).uuid != dom.uuid) {
         ledger.forget(domid);   // a stale record of an earlier domain with this id
@@ -318,7 +287,7 @@ void XenctrlHypervisor::revokeIomem(uint32_t domid, uint64_t mfn, uint64_t nr, C
     if (xc_domain_iomem_permission(xch_, domid, mfn, nr, 0) != 0)
         raise(ErrorCode::OperationFailed,
               _("cannot revoke iomem permission for host frames %s from domain %u: %s"),
-              frames(mfn, nr).c_str(), domid, std::strerror(errno));
+              frameRange(mfn, nr).c_str(), domid, std::strerror(errno));
     MappingLedger ledger = loadLedger();
     ledger.removeIomem(domid, mfn, nr);
     saveLedger(ledger);
@@ -362,10 +331,10 @@ void XenctrlHypervisor::mapMemory(uint32_t domid, uint64_t gfn, uint64_t mfn, ui
         return;
     const DomainInfo dom = lookupById(domid);
     StateLock lock(stateDir_ + "/xen.lock", StateLock::Mode::Exclusive);
-    const BatchList batches = planBatches(gfn, mfn, nr);
+    const auto batches = planMappingBatches(gfn, mfn, nr);
     size_t completed = 0;
-    for (; completed < batches.items.size(); ++completed) {
-        const auto [off, step] = batches.items[completed];
+    for (; completed < batches.size(); ++completed) {
+        const auto [off, step] = batches[completed];
         const uint64_t done = mappingBatch(domid, gfn + off, mfn + off, step, true);
         if (done == step)
             continue;
@@ -375,12 +344,12 @@ void XenctrlHypervisor::mapMemory(uint32_t domid, uint64_t gfn, uint64_t mfn, ui
         if (done)
             mappingBatch(domid, gfn + off, mfn + off, done, false);
         for (size_t i = completed; i-- > 0;) {
-            const auto [o, s] = batches.items[i];
+            const auto [o, s] = batches[i];
             mappingBatch(domid, gfn + o, mfn + o, s, false);
         }
         raise(ErrorCode::OperationFailed,
               _("cannot map host frames %s at guest frames %s of domain %u: %s"),
-              frames(mfn + off, step).c_str(), frames(gfn + off, step).c_str(), domid,
+              frameRange(mfn + off, step).c_str(), frameRange(gfn + off, step).c_str(), domid,
               std::strerror(err));
     }
     MappingLedger ledger = loadLedger();
@@ -398,13 +367,13 @@ void XenctrlHypervisor::unmapMemory(uint32_t domid, uint64_t gfn, uint64_t mfn, 
     if (nr == 0)
         return;
     StateLock lock(stateDir_ + "/xen.lock", StateLock::Mode::Exclusive);
-    const BatchList batches = planBatches(gfn, mfn, nr);
+    const auto batches = planMappingBatches(gfn, mfn, nr);
     // Remove everything we can, last batch first; report the first failure.
     int firstErr = 0;
     uint64_t failedOff = 0, failedStep = 0;
     MappingLedger ledger = loadLedger();
-    for (size_t i = batches.items.size(); i-- > 0;) {
-        const auto [off, step] = batches.items[i];
+    for (size_t i = batches.size(); i-- > 0;) {
+        const auto [off, step] = batches[i];
         if (mappingBatch(domid, gfn + off, mfn + off, step, false) == step) {
             ledger.removeMapping(domid, {gfn + off, mfn + off, step});
         } else if (!firstErr) {
@@ -417,7 +386,7 @@ void XenctrlHypervisor::unmapMemory(uint32_t domid, uint64_t gfn, uint64_t mfn, 
     if (firstErr)
         raise(ErrorCode::OperationFailed,
               _("cannot unmap guest frames %s of domain %u: %s"),
-              frames(gfn + failedOff, failedStep).c_str(), domid, std::strerror(firstErr));
+              frameRange(gfn + failedOff, failedStep).c_str(), domid, std::strerror(firstErr));
 }
 
 std::vector<MemoryMapping> XenctrlHypervisor::mappings(uint32_t domid)
@@ -440,6 +409,38 @@ std::vector<IomemPermission> XenctrlHypervisor::iomemPermissions(uint32_t domid)
     if (it == ledger.domains().end() || it->second.uuid != dom.uuid)
         return {};
     return it->second.iomem;
+}
+
+void XenctrlHypervisor::requestEject(const DomainInfo &dom, const std::string &alias, unsigned)
+{
+    raise(ErrorCode::OperationUnsupported,
+          _("cannot ask the guest of domain '%s' to release NVDIMM '%s': Xen has no eject "
+            "notification for NVDIMMs; make sure the guest no longer uses it and detach "
+            "with --force"),
+          dom.name.c_str(), alias.c_str());
+}
+
+void XenctrlHypervisor::checkLifecycle(LifecycleOp op)
+{
+    if (op == LifecycleOp::Start)
+        raise(ErrorCode::OperationUnsupported,
+              _("domains on %s are started by libxl: use xl create or virsh start, with the hook "
+                "running prepare before and release after"),
+              "xen:///system");
+    raise(ErrorCode::OperationUnsupported,
+          _("domains on %s are destroyed by libxl: use xl destroy or virsh destroy, then release"),
+          "xen:///system");
+}
+
+uint32_t XenctrlHypervisor::startDomain(const std::string &, bool)
+{
+    checkLifecycle(LifecycleOp::Start);
+    return 0;
+}
+
+void XenctrlHypervisor::destroyDomain(uint32_t)
+{
+    checkLifecycle(LifecycleOp::Destroy);
 }
 
 namespace {

@@ -49,6 +49,19 @@ public:
     // libxl's stored configuration: iomem ranges, the acpi_firmware blob.
     BuiltNvdimms builtNvdimms(uint32_t domid) override;
 
+    // The guest is not told yet: the hotplug work adds the notification
+    // through libxendevicemodel.
+    void publishGuestView(uint32_t, const GuestNvdimmView &) override {}
+    // Xen has no eject notification for NVDIMMs: OperationUnsupported.
+    void requestEject(const DomainInfo &dom, const std::string &alias, unsigned timeoutMs) override;
+    // libxl builds and destroys domains: OperationUnsupported.
+    void checkLifecycle(LifecycleOp op) override;
+    uint32_t startDomain(const std::string &name, bool paused) override;
+    void destroyDomain(uint32_t domid) override;
+    // libxl holds the live config; the driver's status keeps the XML.
+    std::optional<std::string> liveDefinition(const std::string &) override { return std::nullopt; }
+    bool storeLiveDefinition(const std::string &, const std::string &) override { return false; }
+
     // Retries of one mapping call that Xen interrupted (EINTR/EAGAIN).
     static constexpr unsigned kMaxRetries = 8;
 

@@ -1,5 +1,5 @@
-// Shared by the ACPI test files: a scratch directory, reading and writing
-// files, whether ACPICA's tools are installed.
+// Shared by the ACPI test files: reading and writing files (the scratch
+// directory is tests/support's), whether ACPICA's tools are installed.
 #pragma once
 
 #include <stdlib.h>
@@ -11,31 +11,21 @@
 #include <string>
 
 #include "acpi/table.h"
+#include "../support/test_files.h"
 
 namespace xlnv::acpi::test {
 
-struct TempDir {
-    std::string path;
-    TempDir()
-    {
-        char tmpl[] = "/tmp/xlnv-acpi-XXXXXX";
-        path = mkdtemp(tmpl);
-    }
-    ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
-};
+using xlnv::test::TempDir;
 
 inline Bytes readBytes(const std::string &path)
 {
-    std::ifstream in(path, std::ios::binary);
-    return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    const std::string text = xlnv::test::readFile(path);
+    return Bytes(text.begin(), text.end());
 }
 
 inline std::string readText(const std::string &path)
 {
-    std::ifstream in(path);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
+    return xlnv::test::readFile(path);
 }
 
 inline void writeBytes(const std::string &path, const Bytes &bytes)

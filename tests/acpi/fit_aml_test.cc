@@ -82,25 +82,25 @@ protected:
     // Our SSDT plus a test table (ASL `tests`), then `commands`.
     AcpiexecRun run(const Bytes &ssdt, const std::string &tests, const std::string &commands)
     {
-        writeBytes(dir.path + "/ssdt.aml", ssdt);
-        std::FILE *f = std::fopen((dir.path + "/t.asl").c_str(), "w");
+        writeBytes(dir.path() + "/ssdt.aml", ssdt);
+        std::FILE *f = std::fopen((dir.path() + "/t.asl").c_str(), "w");
         std::fprintf(f, "DefinitionBlock (\"\", \"SSDT\", 2, \"XLNVDM\", \"TEST\", 1)\n{\n"
                         "External (\\_SB.NVDR._FIT, MethodObj)\nExternal (\\_SB.NVDR.FGEN, FieldUnitObj)\n"
                         "External (\\_SB.NVDR.FLEN, FieldUnitObj)\nExternal (\\_SB.NVDR.FDAT, FieldUnitObj)\n"
                         "%s}\n", tests.c_str());
         std::fclose(f);
         AcpiexecRun r;
-        const std::string iasl = "cd '" + dir.path + "' && iasl t.asl > iasl.log 2>&1";
+        const std::string iasl = "cd '" + dir.path() + "' && iasl t.asl > iasl.log 2>&1";
         if (std::system(iasl.c_str()) != 0) {
-            r.out = readText(dir.path + "/iasl.log");
+            r.out = readText(dir.path() + "/iasl.log");
             return r;
         }
         const auto t0 = std::chrono::steady_clock::now();
-        const std::string cmd = "cd '" + dir.path + "' && timeout 60 acpiexec -b '" + commands +
+        const std::string cmd = "cd '" + dir.path() + "' && timeout 60 acpiexec -b '" + commands +
                                 "' ssdt.aml t.aml > run.log 2>&1";
         r.status = std::system(cmd.c_str());
         r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        r.out = readText(dir.path + "/run.log");
+        r.out = readText(dir.path() + "/run.log");
         return r;
     }
 

@@ -47,16 +47,16 @@ TEST(AcpiTableUpgrade, CpioHoldsNfitThenSsdtUnderKernelFirmwareAcpi)
 {
     TempDir dir;
     const Bytes blob = buildAcpiFirmware(kDevices);
-    const std::string path = dir.path + "/upgrade.cpio";
+    const std::string path = dir.path() + "/upgrade.cpio";
     writeAcpiFirmware(path, buildTableUpgradeCpio(blob));
     // Directories first, then the tables in the blob's order: the guest
     // must see the NFIT before the SSDT that names its root device.
     EXPECT_EQ(run("cpio -it --quiet < '" + path + "'"),
               "kernel\nkernel/firmware\nkernel/firmware/acpi\n"
               "kernel/firmware/acpi/nfit.aml\nkernel/firmware/acpi/ssdt.aml\n");
-    ASSERT_EQ(std::system(("cd '" + dir.path + "' && cpio -idm --quiet < upgrade.cpio").c_str()), 0);
-    EXPECT_EQ(readBytes(dir.path + "/kernel/firmware/acpi/nfit.aml"), buildNfit(kDevices));
-    EXPECT_EQ(readBytes(dir.path + "/kernel/firmware/acpi/ssdt.aml"), buildNvdimmSsdt({0, 1}));
+    ASSERT_EQ(std::system(("cd '" + dir.path() + "' && cpio -idm --quiet < upgrade.cpio").c_str()), 0);
+    EXPECT_EQ(readBytes(dir.path() + "/kernel/firmware/acpi/nfit.aml"), buildNfit(kDevices));
+    EXPECT_EQ(readBytes(dir.path() + "/kernel/firmware/acpi/ssdt.aml"), buildNvdimmSsdt({0, 1}));
 }
 
 TEST(AcpiTableUpgrade, CpioIsUncompressedNewcEndingInItsTrailer)

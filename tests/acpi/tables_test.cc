@@ -46,8 +46,8 @@ IaslRun disassemble(const std::string &dir, const std::string &name, const Bytes
     IaslRun run;
     std::string cmd = "cd '" + dir + "' && iasl -d " + name + ".dat > " + name + ".log 2>&1";
     run.status = std::system(cmd.c_str());
-    run.log = readText(dir + "/" + name + ".log");
-    run.dsl = readText(dir + "/" + name + ".dsl");
+    run.log = xlnv::test::readFile(dir + "/" + name + ".log");
+    run.dsl = xlnv::test::readFile(dir + "/" + name + ".dsl");
     return run;
 }
 
@@ -115,7 +115,7 @@ protected:
 
 TEST_F(IaslTest, NfitDisassemblesWithoutComplaint)
 {
-    IaslRun run = disassemble(dir.path, "nfit", buildNfit(sampleDevices()));
+    IaslRun run = disassemble(dir.path(), "nfit", buildNfit(sampleDevices()));
     EXPECT_EQ(run.status, 0) << run.log;
     EXPECT_FALSE(mentionsProblems(run.log)) << run.log;
     EXPECT_FALSE(mentionsProblems(run.dsl)) << run.dsl;
@@ -125,7 +125,7 @@ TEST_F(IaslTest, NfitDisassemblesWithoutComplaint)
 TEST_F(IaslTest, NfitHeaderFields)
 {
     Bytes nfit = buildNfit(sampleDevices());
-    auto t = parseDataTable(disassemble(dir.path, "nfit", nfit).dsl);
+    auto t = parseDataTable(disassemble(dir.path(), "nfit", nfit).dsl);
     ASSERT_EQ(t.size(), 7u);
     const auto &h = t[0];
     EXPECT_EQ(h.at("Signature"), "\"NFIT\"    [NVDIMM Firmware Interface Table]");
@@ -147,7 +147,7 @@ TEST_F(IaslTest, NfitHeaderFields)
 
 TEST_F(IaslTest, NfitSpaRangeFields)
 {
-    auto t = parseDataTable(disassemble(dir.path, "nfit", buildNfit(sampleDevices())).dsl);
+    auto t = parseDataTable(disassemble(dir.path(), "nfit", buildNfit(sampleDevices())).dsl);
     ASSERT_EQ(t.size(), 7u);
     const auto &a = t[1];
     EXPECT_EQ(a.at("Subtable Type"), "0000 [System Physical Address Range]");
@@ -175,7 +175,7 @@ TEST_F(IaslTest, NfitSpaRangeFields)
 
 TEST_F(IaslTest, NfitMemoryDeviceMapFields)
 {
-    auto t = parseDataTable(disassemble(dir.path, "nfit", buildNfit(sampleDevices())).dsl);
+    auto t = parseDataTable(disassemble(dir.path(), "nfit", buildNfit(sampleDevices())).dsl);
     ASSERT_EQ(t.size(), 7u);
     const auto &m = t[2];
     EXPECT_EQ(m.at("Subtable Type"), "0001 [Memory Range Map]");
@@ -203,7 +203,7 @@ TEST_F(IaslTest, NfitMemoryDeviceMapFields)
 
 TEST_F(IaslTest, NfitReadonlySetsNotArmed)
 {
-    auto t = parseDataTable(disassemble(dir.path, "nfit", buildNfit(sampleDevices())).dsl);
+    auto t = parseDataTable(disassemble(dir.path(), "nfit", buildNfit(sampleDevices())).dsl);
     ASSERT_EQ(t.size(), 7u);
     EXPECT_EQ(t[5].at("Flags"), "0008");
     EXPECT_EQ(t[5].at("flag:Device not armed"), "1");
@@ -213,7 +213,7 @@ TEST_F(IaslTest, NfitReadonlySetsNotArmed)
 
 TEST_F(IaslTest, NfitControlRegionFields)
 {
-    auto t = parseDataTable(disassemble(dir.path, "nfit", buildNfit(sampleDevices())).dsl);
+    auto t = parseDataTable(disassemble(dir.path(), "nfit", buildNfit(sampleDevices())).dsl);
     ASSERT_EQ(t.size(), 7u);
     for (int i : {3, 6}) {
         const auto &c = t[i];
@@ -247,14 +247,14 @@ TEST_F(IaslTest, EmptyNfitHasOnlyHeader)
 {
     Bytes nfit = buildNfit({});
     EXPECT_EQ(nfit.size(), 40u);
-    IaslRun run = disassemble(dir.path, "nfit", nfit);
+    IaslRun run = disassemble(dir.path(), "nfit", nfit);
     EXPECT_EQ(run.status, 0) << run.log;
     EXPECT_EQ(parseDataTable(run.dsl).size(), 1u);
 }
 
 TEST_F(IaslTest, SsdtDisassemblesWithoutComplaint)
 {
-    IaslRun run = disassemble(dir.path, "ssdt", buildNvdimmSsdt({0, 3}));
+    IaslRun run = disassemble(dir.path(), "ssdt", buildNvdimmSsdt({0, 3}));
     EXPECT_EQ(run.status, 0) << run.log;
     EXPECT_FALSE(mentionsProblems(run.log)) << run.log;
     EXPECT_NE(run.dsl.find("DefinitionBlock (\"\", \"SSDT\", 2, \"XLNVDM\", \"XENNVDIM\", 0x00000001)"),
@@ -263,7 +263,7 @@ TEST_F(IaslTest, SsdtDisassemblesWithoutComplaint)
 
 TEST_F(IaslTest, SsdtDeclaresNvdimmRootWithOneChildPerDevice)
 {
-    IaslRun run = disassemble(dir.path, "ssdt", buildNvdimmSsdt({0, 3, 17}));
+    IaslRun run = disassemble(dir.path(), "ssdt", buildNvdimmSsdt({0, 3, 17}));
     // Keep only the ASL statements, whitespace and comments dropped.
     std::string asl;
     std::istringstream in(run.dsl.substr(run.dsl.find("DefinitionBlock")));
@@ -288,9 +288,9 @@ TEST_F(IaslTest, SsdtDeclaresNvdimmRootWithOneChildPerDevice)
 TEST_F(IaslTest, SsdtRecompilesToTheSameAml)
 {
     Bytes ssdt = buildNvdimmSsdt({0, 1, 2});
-    IaslRun run = disassemble(dir.path, "ssdt", ssdt);
+    IaslRun run = disassemble(dir.path(), "ssdt", ssdt);
     ASSERT_EQ(run.status, 0) << run.log;
-    expectRecompilesToTheSameAml(dir.path, ssdt);
+    expectRecompilesToTheSameAml(dir.path(), ssdt);
 }
 
 TEST(AcpiFirmware, BlobIsNfitThenSsdt)
@@ -321,7 +321,7 @@ TEST(AcpiFirmware, WritesBlobAndLeavesNoTempFile)
 {
     TempDir dir;
     Bytes blob = buildAcpiFirmware(sampleDevices());
-    std::string path = dir.path + "/acpi.bin";
+    std::string path = dir.path() + "/acpi.bin";
     writeAcpiFirmware(path, blob);
     EXPECT_EQ(readBytes(path), blob);
     struct stat st;
@@ -348,7 +348,7 @@ TEST_F(IaslTest, HotplugSsdtRecompilesToTheSameAml)
     hp.slots = 3;
     hp.boot_fit = buildFit(sampleDevices());
     Bytes ssdt = buildNvdimmSsdt({}, hp);
-    IaslRun run = disassemble(dir.path, "ssdt", ssdt);
+    IaslRun run = disassemble(dir.path(), "ssdt", ssdt);
     ASSERT_EQ(run.status, 0) << run.log;
     EXPECT_FALSE(mentionsProblems(run.log)) << run.log;
     for (const char *want : {"OperationRegion (FITR, SystemMemory, 0x00000009FFFFF000, 0x1000)",
@@ -356,5 +356,5 @@ TEST_F(IaslTest, HotplugSsdtRecompilesToTheSameAml)
                              "Name (_HID, \"ACPI0013\"", "Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive, ,, )",
                              "Notify (\\_SB.NVDR, 0x80)", "Device (NV02)"})
         EXPECT_NE(run.dsl.find(want), std::string::npos) << want << "\n" << run.dsl;
-    expectRecompilesToTheSameAml(dir.path, ssdt);
+    expectRecompilesToTheSameAml(dir.path(), ssdt);
 }

@@ -6,19 +6,14 @@
 #include "conf/domain_conf.h"
 #include "util/error.h"
 #include "util/log.h"
+#include "../support/test_files.h"
 
 using namespace xlnv;
 using namespace xlnv::conf;
 
 namespace {
 
-std::string readFile(const std::string &path)
-{
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    return buf.str();
-}
+using xlnv::test::readFile;
 
 std::string example()
 {
@@ -332,4 +327,59 @@ TEST(DomainValidate, PvhGuestIsAcceptedWithWarning)
     ASSERT_EQ(warnings.size(), 1u);
     EXPECT_NE(warnings[0].find("ACPI"), std::string::npos) << warnings[0];
     EXPECT_NE(warnings[0].find("ua-nvdimm-dax"), std::string::npos) << warnings[0];
+}
+
+namespace {
+
+conf::NvdimmDef nvdimmAt(const std::string &path, uint64_t sizeKiB, const std::string &alias = "")
+{
+    conf::NvdimmDef d;
+    d.path = path;
+    d.size_kib = sizeKiB;
+    d.alias = alias;
+    return d;
+}
+
+} // namespace
+
+TEST(FindNvdimmByDef, AliasNamesTheDeviceAlone)
+{
+    const std::vector<conf::NvdimmDef> devs{nvdimmAt("/a", 1024, "ua-a"), nvdimmAt("/b", 2048, "ua-b")};
+    EXPECT_EQ(conf::findNvdimmByDef(devs, nvdimmAt("/a", 1024, "ua-b")), 1);
+    EXPECT_EQ(conf::findNvdimmByDef(devs, nvdimmAt("", 0, "ua-c")), -1);
+}
+
+TEST(FindNvdimmByDef, PathAndSizeMustBeEqual)
+{
+    const std::vector<conf::NvdimmDef> devs{nvdimmAt("/a", 1024), nvdimmAt("/a", 2048)};
+    EXPECT_EQ(conf::findNvdimmByDef(devs, nvdimmAt("/a", 2048)), 1);
+    EXPECT_EQ(conf::findNvdimmByDef(devs, nvdimmAt("/a", 4096)), -1);
+    EXPECT_EQ(conf::findNvdimmByDef(devs, nvdimmAt("/b", 1024)), -1);
+}
+
+TEST(FindNvdimmByDef, NodeAndAddressCountWhenGiven)
+{
+    conf::NvdimmDef a = nvdimmAt("/a", 1024);
+    a.node = 0;
+    a.address = conf::DimmAddress{true, 1, 0x100000000};
+    conf::NvdimmDef b = nvdimmAt("/a", 1024);
+    b.node = 1;
+    b.address = conf::DimmAddress{true, 2, 0x140000000};
+    const std::vector<conf::NvdimmDef> devs{a, b};
+    conf::NvdimmDef m = nvdimmAt("/a", 1024);
+    EXPECT_EQ(conf::findNvdimmByDef(devs, m), 0);
+    m.node = 1;
+    EXPECT_EQ(conf::findNvdimmByDef(devs, m), 1);
+    m.node.reset();
+    m.address = conf::DimmAddress{true, 2, 0};
+    EXPECT_EQ(conf::findNvdimmByDef(devs, m), 1);
+    m.address.base = 0x100000000;
+    EXPECT_EQ(conf::findNvdimmByDef(devs, m), -1);
+}
+
+TEST(NvdimmAlias, DefaultIsNvdimmAndTheSlot)
+{
+    EXPECT_EQ(conf::defaultNvdimmAlias(3), "nvdimm3");
+    EXPECT_EQ(conf::nvdimmAliasOr(nvdimmAt("/a", 1), 2), "nvdimm2");
+    EXPECT_EQ(conf::nvdimmAliasOr(nvdimmAt("/a", 1, "ua-x"), 2), "ua-x");
 }

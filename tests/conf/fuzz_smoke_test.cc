@@ -9,20 +9,15 @@
 #include <sstream>
 
 #include "../fuzz/nvdimm_parse_fuzz.h"
+#include "../support/test_files.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-fs::path sourceDir() { return fs::path(PROJECT_SOURCE_DIR) / "tests"; }
+using xlnv::test::readFile;
 
-std::string readFile(const fs::path &path)
-{
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    return buf.str();
-}
+fs::path sourceDir() { return fs::path(PROJECT_SOURCE_DIR) / "tests"; }
 
 struct Seed {
     std::string name;

@@ -21,12 +21,15 @@
 #include "conf/xml_doc.h"
 #include "util/error.h"
 #include "util/log.h"
+#include "../support/test_files.h"
 
 namespace fs = std::filesystem;
 using namespace xlnv;
 using namespace xlnv::conf;
 
 namespace {
+
+using xlnv::test::writeFile;
 
 fs::path dataDir()
 {
@@ -54,12 +57,6 @@ std::optional<std::string> readFile(const fs::path &path)
     std::ostringstream buf;
     buf << in.rdbuf();
     return buf.str();
-}
-
-void writeFile(const fs::path &path, const std::string &text)
-{
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
 }
 
 bool regenerate()

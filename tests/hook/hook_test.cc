@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "sec_test_util.h"
+#include "../support/test_files.h"
 
 extern char **environ;
 
@@ -26,6 +27,9 @@ namespace fs = std::filesystem;
 using namespace xlnv::sectest;
 
 namespace {
+
+using xlnv::test::readFile;
+using xlnv::test::writeFile;
 
 constexpr unsigned kDmUid = 4242;   // the configured device model user (+4242 -> gid 4242)
 constexpr const char *kDac = "trusted.libvirt.security.dac";
@@ -35,19 +39,6 @@ struct HookResult {
     std::string out;
     std::string err;
 };
-
-std::string slurp(const std::string &path)
-{
-    std::ifstream in(path);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-void writeFile(const std::string &path, const std::string &text)
-{
-    std::ofstream(path) << text;
-}
 
 std::string envOr(const char *name, const std::string &fallback)
 {
@@ -127,8 +118,8 @@ public:
             r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
         }
         posix_spawn_file_actions_destroy(&actions);
-        r.out = slurp(out);
-        r.err = slurp(err);
+        r.out = readFile(out);
+        r.err = readFile(err);
         return r;
     }
 

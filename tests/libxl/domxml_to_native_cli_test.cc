@@ -9,18 +9,13 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include "../support/test_files.h"
 
 namespace {
 
-const std::string kData = std::string(PROJECT_SOURCE_DIR) + "/tests/libxlxml2domconfigdata";
+using xlnv::test::readFile;
 
-std::string readFile(const std::string &p)
-{
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
+const std::string kData = std::string(PROJECT_SOURCE_DIR) + "/tests/libxlxml2domconfigdata";
 
 bool exists(const std::string &p)
 {

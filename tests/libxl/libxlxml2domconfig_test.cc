@@ -35,10 +35,15 @@ extern "C" {
 #include "xen/xenctrl_logger.h"
 #include "util/error.h"
 #include "util/log.h"
+#include "../support/test_files.h"
 
 using namespace xlnv;
 
 namespace {
+
+using xlnv::test::readFile;
+using xlnv::test::writeFile;
+using xlnv::test::TempDir;
 
 const std::string kDataDir = std::string(PROJECT_SOURCE_DIR) + "/tests/libxlxml2domconfigdata";
 const std::string kStateToken = "@STATEDIR@";
@@ -47,19 +52,6 @@ bool fileExists(const std::string &p)
 {
     struct stat st;
     return ::stat(p.c_str(), &st) == 0;
-}
-
-std::string readFile(const std::string &p)
-{
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-void writeFile(const std::string &p, const std::string &text)
-{
-    std::ofstream(p, std::ios::binary) << text;
 }
 
 bool regenerate()
@@ -120,16 +112,6 @@ void expectNoFile(const std::string &path)
     else
         EXPECT_FALSE(fileExists(path)) << path << " is expected but nothing was produced";
 }
-
-struct TempDir {
-    std::string path;
-    TempDir()
-    {
-        char tmpl[] = "/tmp/xlnv-l2d-XXXXXX";
-        path = ::mkdtemp(tmpl);
-    }
-    ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
-};
 
 // libxl_domain_config_from_json needs a libxl_ctx (its allocations and
 // logger). libxl_ctx_alloc opens the hypervisor interface and xenstore,
@@ -226,7 +208,7 @@ std::string caseName(const ::testing::TestParamInfo<std::string> &info)
 
 TEST_P(LibxlXml2DomConfig, ConvertsAsExpected)
 {
-    Outcome out = convert(GetParam(), dir.path);
+    Outcome out = convert(GetParam(), dir.path());
     ASSERT_FALSE(out.failed) << out.error;
     expectMatchesFile(out.json, base() + ".json");
     expectMatchesFile(out.cfg, base() + ".cfg");
@@ -239,23 +221,23 @@ TEST_P(LibxlXml2DomConfig, ConvertsAsExpected)
 
 TEST_P(LibxlXml2DomConfigError, FailsWithTheExpectedMessageAndLeavesNothing)
 {
-    Outcome out = convert(GetParam(), dir.path);
+    Outcome out = convert(GetParam(), dir.path());
     ASSERT_TRUE(out.failed) << "conversion succeeded but an error is expected:\n" << out.cfg;
     expectMatchesFile(out.error, base() + ".err");
-    EXPECT_FALSE(fileExists(dir.path + "/" + libxl::kAcpiFirmwareName));
-    EXPECT_FALSE(fileExists(dir.path + "/" + libxl::kAcpiTableUpgradeName));
+    EXPECT_FALSE(fileExists(dir.path() + "/" + libxl::kAcpiFirmwareName));
+    EXPECT_FALSE(fileExists(dir.path() + "/" + libxl::kAcpiTableUpgradeName));
 }
 
 // HVM guests get the tables as acpi_firmware; PVH guests (libxl loads no
 // tables into them) as the table-upgrade cpio for their initrd.
 TEST_P(LibxlXml2DomConfig, WritesTheTablesInTheFormTheGuestKindTakes)
 {
-    Outcome out = convert(GetParam(), dir.path);
+    Outcome out = convert(GetParam(), dir.path());
     ASSERT_FALSE(out.failed) << out.error;
     const bool pvh = out.cfg.find("type = \"pvh\"") != std::string::npos;
     const bool fw = out.cfg.find("acpi_firmware = ") != std::string::npos;
-    const std::string cpio_path = dir.path + "/" + libxl::kAcpiTableUpgradeName;
-    EXPECT_EQ(fileExists(dir.path + "/" + libxl::kAcpiFirmwareName), fw);
+    const std::string cpio_path = dir.path() + "/" + libxl::kAcpiTableUpgradeName;
+    EXPECT_EQ(fileExists(dir.path() + "/" + libxl::kAcpiFirmwareName), fw);
     EXPECT_EQ(fileExists(cpio_path), pvh && out.xml.find("model='nvdimm'") != std::string::npos);
     if (fileExists(cpio_path)) {
         std::ifstream in(cpio_path, std::ios::binary);
@@ -267,7 +249,7 @@ TEST_P(LibxlXml2DomConfig, WritesTheTablesInTheFormTheGuestKindTakes)
 
 TEST_P(LibxlXml2DomConfig, JsonLoadsBackThroughLibxenlight)
 {
-    Outcome out = convert(GetParam(), dir.path);
+    Outcome out = convert(GetParam(), dir.path());
     ASSERT_FALSE(out.failed) << out.error;
     RealLibxlCtx ctx;
     ASSERT_NE(ctx.get(), nullptr) << ctx.lastError();
@@ -277,7 +259,7 @@ TEST_P(LibxlXml2DomConfig, JsonLoadsBackThroughLibxenlight)
 
 TEST_P(LibxlXml2DomConfig, XlConfigParsesWithLibxlutil)
 {
-    Outcome out = convert(GetParam(), dir.path);
+    Outcome out = convert(GetParam(), dir.path());
     ASSERT_FALSE(out.failed) << out.error;
     RealLibxlCtx ctx;
     ASSERT_NE(ctx.get(), nullptr) << ctx.lastError();
@@ -329,13 +311,13 @@ TEST_P(LibxlXml2DomConfig, XlConfigParsesWithLibxlutil)
 
 TEST_P(LibxlXml2DomConfig, AcpiFirmwareDescribesEveryMappedDevice)
 {
-    Outcome out = convert(GetParam(), dir.path);
+    Outcome out = convert(GetParam(), dir.path());
     ASSERT_FALSE(out.failed) << out.error;
     RealLibxlCtx ctx;
     ASSERT_NE(ctx.get(), nullptr) << ctx.lastError();
     libxl::DomainConfig cfg = libxl::DomainConfig::fromJson(ctx.get(), out.json);
     const libxl_domain_build_info &b = cfg.get()->b_info;
-    const std::string blob_path = dir.path + "/" + libxl::kAcpiFirmwareName;
+    const std::string blob_path = dir.path() + "/" + libxl::kAcpiFirmwareName;
     if (b.type != LIBXL_DOMAIN_TYPE_HVM) {
         EXPECT_FALSE(fileExists(blob_path));
         return;

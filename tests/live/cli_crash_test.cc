@@ -98,7 +98,7 @@ CrashTally runKillSweep(const CrashVariant &v, const char *repairCommand, unsign
         userData.assign(dev.size_mib * kMiB, '\0');
         for (size_t i = 0; i < userData.size(); i += 4096)
             userData[i] = static_cast<char>('A' + (i / 4096) % 26);
-        writeText(dev.path, userData);
+        writeFile(dev.path, userData);
     }
     uint64_t bytesBefore = 0;
     for (size_t i = 0; i < v.before.size(); ++i) {
@@ -131,7 +131,7 @@ CrashTally runKillSweep(const CrashVariant &v, const char *repairCommand, unsign
         else
             ++tally.rolledBack;
         if (v.existingFile) {
-            EXPECT_TRUE(readText(dev.path) == userData) << what << ": the backing's data changed";
+            EXPECT_TRUE(readFile(dev.path) == userData) << what << ": the backing's data changed";
         }
         if (::testing::Test::HasFailure())
             break;

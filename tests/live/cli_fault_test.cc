@@ -33,7 +33,7 @@ unsigned pointsOfCleanRun(const FaultCase &c, const std::string &domain)
     const std::string report = host.path("fault-report");
     const CliResult r = host.cli(c.command(host), {{"LIBXL_NVDIMM_FAULT_REPORT", report}});
     EXPECT_EQ(r.status, 0) << c.name << ": " << r.err;
-    const std::string text = readText(report);
+    const std::string text = readFile(report);
     const size_t at = text.find(domain + "=");
     EXPECT_NE(at, std::string::npos) << c.name << ": no fault report: '" << text << "'";
     return at == std::string::npos ? 0 : std::stoul(text.substr(at + domain.size() + 1));

@@ -393,7 +393,7 @@ TEST(CliSeclabel, LiveAttachAndDetachLeaveAnOptedOutBackingAlone)
     EXPECT_FALSE(contains(describeFile(img), "trusted.libvirt.security")) << describeFile(img);
     EXPECT_TRUE(contains(host.cli({"dumpxml", "demo"}).out, "<seclabel model='dac' relabel='no'/>"));
     // Carried in the status: restore skips what labeling skipped.
-    const auto status = nlohmann::json::parse(readText(host.stateDir() + "/domains/demo/status.json"));
+    const auto status = nlohmann::json::parse(readFile(host.stateDir() + "/domains/demo/status.json"));
     ASSERT_EQ(status.at("devices").size(), 1u);
     EXPECT_EQ(status["devices"][0].value("relabel_dac", true), false) << status.dump();
     EXPECT_EQ(host.cli({"detach-device-alias", "demo", "ua-keep", "--live"}).status, 0);

@@ -23,46 +23,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "remove_tree.h"
+#include "../support/test_files.h"
 
 // Test specs are built with designated initializers that name only what
 // differs from the defaults; GCC 12 warns about every member left out.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 namespace xlnv::test {
-
-inline std::string readText(const std::string &path)
-{
-    std::ifstream in(path);
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    return buf.str();
-}
-
-inline void writeText(const std::string &path, const std::string &text)
-{
-    std::ofstream out(path, std::ios::trunc);
-    out << text;
-}
-
-class TempDir {
-public:
-    explicit TempDir(const char *prefix = "xlnv-cli")
-    {
-        std::string tmpl = (std::filesystem::temp_directory_path() / (std::string(prefix) + "-XXXXXX")).string();
-        if (!mkdtemp(tmpl.data()))
-            throw std::runtime_error("mkdtemp failed");
-        path_ = tmpl;
-    }
-    ~TempDir() { removeTree(path_); }
-    TempDir(const TempDir &) = delete;
-    TempDir &operator=(const TempDir &) = delete;
-    const std::string &path() const { return path_; }
-    std::string operator/(const std::string &rel) const { return path_ + "/" + rel; }
-
-private:
-    std::string path_;
-};
 
 struct CliResult {
     int status = -1;    // exit status; -1 when killed by a signal
@@ -133,7 +100,7 @@ public:
     {
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
         while (std::chrono::steady_clock::now() < deadline) {
-            const std::string out = readText(outPath_);
+            const std::string out = readFile(outPath_);
             if (static_cast<size_t>(std::count(out.begin(), out.end(), '\n')) >= lines)
                 return true;
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -148,7 +115,7 @@ public:
         const auto deadline = std::chrono::steady_clock::now() + limit;
         const std::string wchan = "/proc/" + std::to_string(pid_) + "/wchan";
         while (std::chrono::steady_clock::now() < deadline) {
-            if (readText(wchan).find("poll") != std::string::npos)
+            if (readFile(wchan).find("poll") != std::string::npos)
                 return true;
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
@@ -167,8 +134,8 @@ public:
             r.status = WEXITSTATUS(st);
         else if (WIFSIGNALED(st))
             r.signal = WTERMSIG(st);
-        r.out = readText(outPath_);
-        r.err = readText(errPath_);
+        r.out = readFile(outPath_);
+        r.err = readFile(errPath_);
         std::filesystem::remove(outPath_);
         std::filesystem::remove(errPath_);
         return r;
@@ -190,14 +157,14 @@ public:
         std::filesystem::create_directory(dir_ / "scratch");
         // A config file of our own: nothing from the machine leaks in.
         config_ = dir_ / "libxl-nvdimm.conf";
-        writeText(config_, "[hypervisor]\neject_timeout_ms=2000\n");
+        writeFile(config_, "[hypervisor]\neject_timeout_ms=2000\n");
     }
 
     const std::string &uri() const { return uri_; }
     std::string stateDir() const { return dir_ / "state"; }
     std::string path(const std::string &rel) const { return dir_ / rel; }
     std::string scratch() const { return dir_ / "scratch"; }
-    void setConfig(const std::string &text) { writeText(config_, text); }
+    void setConfig(const std::string &text) { writeFile(config_, text); }
 
     std::vector<std::string> argv(const std::vector<std::string> &args) const
     {
@@ -229,7 +196,7 @@ public:
     std::string file(const std::string &name, const std::string &text) const
     {
         const std::string p = dir_ / name;
-        writeText(p, text);
+        writeFile(p, text);
         return p;
     }
 
@@ -371,7 +338,7 @@ class CustomSimHost {
 public:
     explicit CustomSimHost(const SimHostSpec &spec)
     {
-        writeText(dir_ / "host.xml", simHostXml(spec));
+        writeFile(dir_ / "host.xml", simHostXml(spec));
         host_ = std::make_unique<SimHostDir>("sim://" + (dir_ / "host.xml"));
     }
     SimHostDir &operator*() { return *host_; }

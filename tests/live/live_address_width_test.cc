@@ -110,7 +110,7 @@ TEST(GuestAddressWidth, LiveAttachBeyondTheWidthIsRefusedAndLeavesNothing)
     // demo: 40 bits, maxMemory 2 TiB -> the window starts at 2 TiB + 36 GiB.
     WidthHost w({.demo_bits = 40});
     const auto before = test::snapshotHost(w.host.dir());
-    const SimCounters counters = w.host.conn().simulated()->stats().counters;
+    const SimCounters counters = w.host.conn().requireSimulated("test").stats().counters;
 
     const std::string msg = refusal(
         [&] { w.host.driver().attachDevice("demo", test::devdaxXml("1", "GiB"), kAffectLive); });
@@ -119,7 +119,7 @@ TEST(GuestAddressWidth, LiveAttachBeyondTheWidthIsRefusedAndLeavesNothing)
                    "<maxMemory> (or [hypervisor] default_max_memory_kib for domains without it)");
 
     EXPECT_EQ(test::diffSnapshots(before, test::snapshotHost(w.host.dir())), "");
-    const SimStats after = w.host.conn().simulated()->stats();
+    const SimStats after = w.host.conn().requireSimulated("test").stats();
     EXPECT_EQ(after.counters.iomem_grant_calls, counters.iomem_grant_calls);
     EXPECT_EQ(after.counters.map_calls, counters.map_calls);
     EXPECT_EQ(statsFor(after, "demo")->mapped_bytes, 0u);
@@ -145,7 +145,7 @@ TEST(GuestAddressWidth, SmallerMaxMemoryMovesTheWindowBelowTheWidth)
     EXPECT_EQ(w.host.driver().attachDevice("demo", test::devdaxXml("1", "GiB"), kAffectLive), "nvdimm0");
     const std::string live = w.host.driver().dumpXml("demo", false);
     EXPECT_NE(live.find("base='0xd00000000'"), std::string::npos) << live;
-    EXPECT_EQ(statsFor(w.host.conn().simulated()->stats(), "demo")->mapped_bytes, kGiB);
+    EXPECT_EQ(statsFor(w.host.conn().requireSimulated("test").stats(), "demo")->mapped_bytes, kGiB);
 }
 
 TEST(GuestAddressWidth, DeviceEndingExactlyAtTheLimitIsAttached)
@@ -154,7 +154,7 @@ TEST(GuestAddressWidth, DeviceEndingExactlyAtTheLimitIsAttached)
     // 12 GiB end exactly at the limit.
     WidthHost w({.demo_bits = 36, .demo_max_kib = 16 * 1024 * 1024});
     EXPECT_EQ(w.host.driver().attachDevice("demo", test::devdaxXml("12", "GiB"), kAffectLive), "nvdimm0");
-    const SimStats stats = w.host.conn().simulated()->stats();
+    const SimStats stats = w.host.conn().requireSimulated("test").stats();
     const auto &maps = statsFor(stats, "demo")->mappings;
     ASSERT_EQ(maps.size(), 1u);
     EXPECT_EQ((maps[0].gfn + maps[0].nr) * 4096, 64 * kGiB);
@@ -247,7 +247,7 @@ TEST(GuestAddressWidth, SimulatedGuestRefusesAMappingBeyondItsWidth)
 {
     // The sim's own rule, below the engine: Xen would map, the guest could not use it.
     WidthHost w({.demo_bits = 40});
-    SimHypervisor &sim = *w.host.conn().simulated();
+    SimHypervisor &sim = w.host.conn().requireSimulated("test");
     const uint32_t domid = *sim.lookupByName("demo").domid;
     const uint64_t mfn = 0x10000200000ull / 4096;
     const uint64_t limit = (1ull << 40) / 4096;

@@ -64,7 +64,7 @@ TEST(LiveAttach, DevdaxMapsWithSuperpagesAndShowsAliasInDumpxml)
     // Not in the persistent definition (live only).
     EXPECT_EQ(host.driver().dumpXml("demo", true).find("model='nvdimm'"), std::string::npos);
 
-    SimStats stats = host.conn().simulated()->stats();
+    SimStats stats = host.conn().requireSimulated("test").stats();
     const SimDomainStats *demo = statsFor(stats, "demo");
     ASSERT_NE(demo, nullptr);
     EXPECT_EQ(demo->mapped_bytes, 1ull << 30);
@@ -101,7 +101,7 @@ TEST(LiveAttach, DetachRemovesEverythingTheAttachAdded)
     EXPECT_EQ(host.driver().detachDeviceAlias("demo", "nvdimm0", kAffectLive, false), "nvdimm0");
 
     EXPECT_EQ(host.driver().dumpXml("demo", false), xmlBefore);
-    SimStats stats = host.conn().simulated()->stats();
+    SimStats stats = host.conn().requireSimulated("test").stats();
     EXPECT_EQ(statsFor(stats, "demo")->mapped_bytes, 0u);
     EXPECT_TRUE(statsFor(stats, "demo")->iomem.empty());
     EXPECT_TRUE(statsFor(stats, "demo")->guest.nvdimms.empty());
@@ -118,7 +118,7 @@ TEST(LiveAttach, FsdaxFileIsCreatedPinnedAndKeptAfterDetach)
     EXPECT_EQ(st.st_size, 4 << 20);
     EXPECT_TRUE(immutable(file));
     EXPECT_EQ(st.st_uid, test::kDmUid);
-    EXPECT_EQ(statsFor(host.conn().simulated()->stats(), "demo")->mapped_bytes, 4u << 20);
+    EXPECT_EQ(statsFor(host.conn().requireSimulated("test").stats(), "demo")->mapped_bytes, 4u << 20);
 
     host.driver().detachDevice("demo", test::fileXml(file, 4), kAffectLive, false);
     ASSERT_EQ(stat(file.c_str(), &st), 0) << "detach must not remove the guest's data";
@@ -132,7 +132,7 @@ TEST(LiveAttach, TwoDevicesGetTheirOwnSlotsAndDisjointRanges)
     EXPECT_EQ(host.driver().attachDevice("demo", test::devdaxXml("256", "MiB"), kAffectLive), "nvdimm0");
     EXPECT_EQ(host.driver().attachDevice("demo", test::fileXml(host.mount() + "/b.img", 8), kAffectLive),
               "nvdimm1");
-    const SimStats stats = host.conn().simulated()->stats();
+    const SimStats stats = host.conn().requireSimulated("test").stats();
     const auto *demo = statsFor(stats, "demo");
     ASSERT_EQ(demo->guest.nvdimms.size(), 2u);
     const SimGuestNvdimm a = demo->guest.nvdimms[0], b = demo->guest.nvdimms[1];
@@ -144,7 +144,7 @@ TEST(LiveAttach, TwoDevicesGetTheirOwnSlotsAndDisjointRanges)
 
     // Detaching the first leaves the second where it was.
     host.driver().detachDeviceAlias("demo", "nvdimm0", kAffectLive, false);
-    const SimStats statsAfter = host.conn().simulated()->stats();
+    const SimStats statsAfter = host.conn().requireSimulated("test").stats();
     const auto *after = statsFor(statsAfter, "demo");
     ASSERT_EQ(after->guest.nvdimms.size(), 1u);
     EXPECT_EQ(after->guest.nvdimms[0], b);
@@ -276,10 +276,10 @@ TEST(LiveAttach, GuestThatRefusesTheEjectKeepsTheDevice)
         EXPECT_NE(e.message().find("guest refused to release NVDIMM 'nvdimm0'"), std::string::npos)
             << e.message();
     }
-    EXPECT_EQ(statsFor(host.conn().simulated()->stats(), "demo")->mapped_bytes, 64u << 20);
+    EXPECT_EQ(statsFor(host.conn().requireSimulated("test").stats(), "demo")->mapped_bytes, 64u << 20);
     // --force does not ask.
     host.driver().detachDeviceAlias("demo", "nvdimm0", kAffectLive, true);
-    EXPECT_EQ(statsFor(host.conn().simulated()->stats(), "demo")->mapped_bytes, 0u);
+    EXPECT_EQ(statsFor(host.conn().requireSimulated("test").stats(), "demo")->mapped_bytes, 0u);
 }
 
 TEST(LiveAttach, GuestThatIgnoresTheEjectTimesOut)
@@ -304,5 +304,5 @@ TEST(LiveAttach, ConfigOnlyDetachByAliasOfARunningDomainKeepsTheLiveDevice)
     host.driver().detachDeviceAlias("demo", "nvdimm0", kAffectConfig, false);
     EXPECT_EQ(host.driver().dumpXml("demo", true).find("model='nvdimm'"), std::string::npos);
     EXPECT_NE(host.driver().dumpXml("demo", false).find("<alias name='nvdimm0'/>"), std::string::npos);
-    EXPECT_EQ(statsFor(host.conn().simulated()->stats(), "demo")->mapped_bytes, 64u << 20);
+    EXPECT_EQ(statsFor(host.conn().requireSimulated("test").stats(), "demo")->mapped_bytes, 64u << 20);
 }

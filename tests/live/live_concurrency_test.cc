@@ -54,7 +54,7 @@ TEST(LiveConcurrency, EightParallelAttachesGetUniqueSlotsAndDisjointMappings)
     const std::string xml = host.driver().dumpXml("demo", false);
     for (int slot = 0; slot < 8; slot++)
         EXPECT_NE(xml.find("<alias name='nvdimm" + std::to_string(slot) + "'/>"), std::string::npos) << xml;
-    const SimStats stats = host.conn().simulated()->stats();
+    const SimStats stats = host.conn().requireSimulated("test").stats();
     for (const auto &d : stats.domains)
         if (d.name == "demo") {
             EXPECT_EQ(d.mapped_bytes, 8ull * (4 << 20));

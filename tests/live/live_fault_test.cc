@@ -139,7 +139,7 @@ TEST_F(LiveFaults, StartRollsBackToAShutOffDomain)
     const unsigned points = sweep(fault::Domain::Live, "start", host.dir(), [&] { host.driver().start("demo2"); },
                                   check);
     EXPECT_GT(points, 6u);
-    const SimStats stats = host.conn().simulated()->stats();
+    const SimStats stats = host.conn().requireSimulated("test").stats();
     bool running = false;
     for (const auto &d : stats.domains)
         if (d.name == "demo2") {

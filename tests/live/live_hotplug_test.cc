@@ -33,7 +33,7 @@ std::string hotXml(const std::string &devices)
 
 SimGuestView guestOf(LiveHost &host)
 {
-    for (const auto &d : host.conn().simulated()->stats().domains)
+    for (const auto &d : host.conn().requireSimulated("test").stats().domains)
         if (d.name == "hot")
             return d.guest;
     ADD_FAILURE() << "domain 'hot' is not running";
@@ -148,7 +148,7 @@ TEST(LiveHotplug, GuestRefusesAFitThatDropsAnEntry)
     LiveHost host;
     host.driver().define(hotXml(file(host, "a.img")));
     const DomainInfo info = host.driver().start("hot");
-    auto *sim = host.conn().simulated();
+    auto *sim = &host.conn().requireSimulated("test");
     const SimGuestView booted = guestOf(host);
     ASSERT_EQ(booted.fit_devices.size(), 1u);
     const uint64_t gfn = statusOf(host)["fit_page"].get<uint64_t>() / 4096;
@@ -185,7 +185,7 @@ TEST(LiveHotplug, DomainWithoutOurRecordKeepsItsBootNvdimm)
     ASSERT_EQ(booted.fit_devices.size(), 1u);
     // Forget what we did: no status, a live XML without the NVDIMM.
     ASSERT_EQ(unlink((host.dir() + "/domains/hot/status.json").c_str()), 0);
-    host.conn().simulated()->host().liveDefinitions().define("hot", hotXml(""));
+    host.conn().requireSimulated("test").host().liveDefinitions().define("hot", hotXml(""));
     host.reopen();
 
     EXPECT_EQ(host.driver().attachDevice("hot", file(host, "b.img"), kAffectLive), "nvdimm1");

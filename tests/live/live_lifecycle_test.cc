@@ -45,7 +45,7 @@ TEST(LiveLifecycle, StartMapsTheDefinedNvdimmsAndDestroyReleasesThem)
 
     DomainInfo info = host.driver().start("demo3");
     ASSERT_TRUE(info.domid.has_value());
-    const SimStats stats = host.conn().simulated()->stats();
+    const SimStats stats = host.conn().requireSimulated("test").stats();
     const auto *d = statsFor(stats, "demo3");
     ASSERT_NE(d, nullptr);
     EXPECT_EQ(d->mapped_bytes, 256u << 20);
@@ -56,7 +56,7 @@ TEST(LiveLifecycle, StartMapsTheDefinedNvdimmsAndDestroyReleasesThem)
     EXPECT_NE(live.find("<alias name='nvdimm0'/>"), std::string::npos) << live;
 
     host.driver().destroy("demo3");
-    EXPECT_EQ(statsFor(host.conn().simulated()->stats(), "demo3"), nullptr);
+    EXPECT_EQ(statsFor(host.conn().requireSimulated("test").stats(), "demo3"), nullptr);
     EXPECT_EQ(test::diffSnapshots(definedSnap, test::snapshotHost(host.dir())), "");
     host.driver().undefine("demo3");
     EXPECT_EQ(test::diffSnapshots(off, test::snapshotHost(host.dir())), "");

@@ -5,7 +5,7 @@
 // nothing behind.
 #pragma once
 
-#include "remove_tree.h"
+#include "../support/test_files.h"
 
 #include <map>
 #include <memory>

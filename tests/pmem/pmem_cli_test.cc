@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pmem_test_util.h"
+#include "../support/test_files.h"
 
 using namespace xlnv::test;
 
@@ -32,19 +33,8 @@ CliRun runCli(const std::string &args, ScratchDir &dir)
                       args + " >'" + dir.file("out") + "' 2>'" + dir.file("err") + "'";
     int st = std::system(cmd.c_str());
     r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    auto slurp = [](const std::string &p) {
-        std::string s;
-        if (FILE *f = std::fopen(p.c_str(), "r")) {
-            char buf[4096];
-            size_t n;
-            while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
-                s.append(buf, n);
-            std::fclose(f);
-        }
-        return s;
-    };
-    r.out = slurp(dir.file("out"));
-    r.err = slurp(dir.file("err"));
+    r.out = xlnv::test::readFile(dir.file("out"));
+    r.err = xlnv::test::readFile(dir.file("err"));
     return r;
 }
 

@@ -13,6 +13,7 @@
 
 #include "po_catalogue.h"
 #include "subprocess.h"
+#include "../support/test_files.h"
 
 namespace fs = std::filesystem;
 using namespace xlnv::test;
@@ -23,14 +24,6 @@ const char kFix[] = "run scripts/update-po BUILDDIR, translate what it reports i
                     "and commit po/";
 
 std::string srcdir() { return envOr("abs_top_srcdir", PROJECT_SOURCE_DIR); }
-
-std::string readText(const fs::path &path)
-{
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    return buf.str();
-}
 
 // XGETTEXT_ARGS: the exact options po/meson.build gives xgettext, one a line.
 std::vector<std::string> xgettextArgs()
@@ -46,7 +39,7 @@ std::vector<std::string> xgettextArgs()
 std::vector<std::string> listedPotfiles()
 {
     std::vector<std::string> files;
-    std::istringstream in(readText(fs::path(srcdir()) / "po" / "POTFILES.in"));
+    std::istringstream in(readFile(fs::path(srcdir()) / "po" / "POTFILES.in"));
     for (std::string line; std::getline(in, line);)
         if (!line.empty() && line[0] != '#')
             files.push_back(line);
@@ -99,7 +92,7 @@ std::string firstLocation(const PoEntry &e)
 std::vector<std::string> linguas()
 {
     std::vector<std::string> langs;
-    std::istringstream in(readText(fs::path(srcdir()) / "po" / "LINGUAS"));
+    std::istringstream in(readFile(fs::path(srcdir()) / "po" / "LINGUAS"));
     for (std::string word; in >> word;) {
         if (word[0] == '#') {
             std::string rest;
@@ -126,7 +119,7 @@ TEST(PoCatalogue, XgettextKnowsEveryPrintfStyleFunction)
         R"((\w+)\s*\([^;{}()]*\)\s*__attribute__\s*\(\(\s*format\s*\(\s*printf\s*,\s*(\d+)\s*,\s*(\d+))");
     int functions = 0;
     for (const auto &file : allSources()) {
-        const std::string text = readText(fs::path(srcdir()) / file);
+        const std::string text = readFile(fs::path(srcdir()) / file);
         for (std::sregex_iterator it(text.begin(), text.end(), decl), end; it != end; ++it) {
             if ((*it)[3] == "0")
                 continue;   // va_list variant: called with a format already checked

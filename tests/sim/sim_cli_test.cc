@@ -49,7 +49,7 @@ TEST(CliList, StateDirFromEnvironment)
     TempDir dir;
     {
         auto c = libxl::Connection::open("sim:///default", dir.path());
-        c->simulated()->startDomain("demo2", true);
+        c->requireSimulated("test").startDomain("demo2", true);
     }
     auto r = runCli("-c sim:///default list", "LIBXL_NVDIMM_STATE_DIR='" + dir.path() + "'");
     EXPECT_EQ(r.status, 0) << r.err;

@@ -21,18 +21,18 @@ using xlnv::test::TempDir;
 
 namespace {
 
-constexpr uint64_t kGiBFrames = (1ULL << 30) / libxl::kPageSize;
+constexpr uint64_t kGiBFrames = (1ULL << 30) / kPageSize;
 // Host frame of the default host's devdax data (SPA 0x10000200000).
-constexpr uint64_t kDevdaxMfn = 0x10000200000ULL / libxl::kPageSize;
+constexpr uint64_t kDevdaxMfn = 0x10000200000ULL / kPageSize;
 // A guest frame well above demo's RAM (64 GiB).
-constexpr uint64_t kNvdimmGfn = (64ULL << 30) / libxl::kPageSize;
+constexpr uint64_t kNvdimmGfn = (64ULL << 30) / kPageSize;
 
 class SimHostTest : public ::testing::Test {
 protected:
     void SetUp() override
     {
         conn = Connection::open("sim:///default", dir.path());
-        sim = conn->simulated();
+        sim = &conn->requireSimulated("test");
         ASSERT_NE(sim, nullptr);
         demo = *sim->lookupByName("demo").domid;
     }
@@ -200,7 +200,7 @@ TEST_F(SimHostTest, RefusesHostFramesOutsidePersistentMemory)
 
 TEST_F(SimHostTest, RefusesRangeStraddlingANamespaceEnd)
 {
-    const uint64_t lastMfn = kDevdaxMfn + (1ULL << 40) / libxl::kPageSize - 1;
+    const uint64_t lastMfn = kDevdaxMfn + (1ULL << 40) / kPageSize - 1;
     expectError([&] { sim->grantIomem(demo, lastMfn, 2); }, ErrorCode::InvalidArg,
                 "not in a persistent memory namespace");
 }
@@ -249,7 +249,7 @@ TEST_F(SimHostTest, RefusesMappingIntoAPvDomain)
   <guests><guest id='3' state='running'><domain type='xen'><name>pvguest</name>
     <memory unit='MiB'>512</memory><os><type>xen</type></os></domain></guest></guests>
 </simhost>)");
-    test::writeText(other / "host.xml", hostXml);
+    test::writeFile(other / "host.xml", hostXml);
     auto c = Connection::open("sim://" + other / "host.xml", other / "state");
     c->hypervisor().grantIomem(3, 0x100000, 512);
     expectError([&] { c->hypervisor().mapMemory(3, 0x100000, 0x100000, 512); },
@@ -317,7 +317,7 @@ TEST_F(SimHostTest, StatePersistsAcrossConnections)
     conn.reset();
     auto again = Connection::open("sim:///default", dir.path());
     EXPECT_EQ(again->hypervisor().mappings(1), (std::vector<MemoryMapping>{{kNvdimmGfn, kDevdaxMfn, 512}}));
-    EXPECT_EQ(again->simulated()->stats().counters.map_calls, 1u);
+    EXPECT_EQ(again->requireSimulated("test").stats().counters.map_calls, 1u);
 }
 
 TEST_F(SimHostTest, DeletingTheStateDirectoryResetsTheHost)
@@ -330,7 +330,7 @@ TEST_F(SimHostTest, DeletingTheStateDirectoryResetsTheHost)
     auto fresh = Connection::open("sim:///default", dir.path());
     EXPECT_TRUE(fresh->hypervisor().mappings(1).empty());
     EXPECT_EQ(fresh->hypervisor().listDomains(false).size(), 1u);
-    EXPECT_EQ(fresh->simulated()->stats().counters.map_calls, 0u);
+    EXPECT_EQ(fresh->requireSimulated("test").stats().counters.map_calls, 0u);
 }
 
 TEST_F(SimHostTest, StartAndDestroyTearDownMappings)
@@ -381,7 +381,7 @@ TEST_F(SimHostTest, ConcurrentProcessesSerialize)
     EXPECT_EQ(st.counters.map_calls, 2u * kRanges);
     EXPECT_EQ(st.counters.iomem_grant_calls, 2u * kRanges);
     ASSERT_EQ(st.domains.size(), 1u);
-    EXPECT_EQ(st.domains[0].mapped_bytes, 2ULL * kRanges * 512 * libxl::kPageSize);
+    EXPECT_EQ(st.domains[0].mapped_bytes, 2ULL * kRanges * 512 * kPageSize);
 }
 
 TEST_F(SimHostTest, DefinitionsStoreDefinesAndUndefines)
@@ -412,7 +412,7 @@ TEST_F(SimHostTest, FsdaxFilesGetDeterministicFirstFitExtents)
 {
     const std::string mnt = dir / "mnt/pmem1";
     auto makeFile = [&](const std::string &name, uint64_t size) {
-        std::filesystem::resize_file((test::writeText(mnt + "/" + name, ""), mnt + "/" + name), size);
+        std::filesystem::resize_file((test::writeFile(mnt + "/" + name, ""), mnt + "/" + name), size);
         return mnt + "/" + name;
     };
     const uint64_t nsSpa = 0x30000200000ULL;
@@ -452,7 +452,7 @@ TEST(SimConnection, RejectsUnknownUris)
 TEST(SimConnection, StateDirectoryOfAnotherHostIsRefused)
 {
     TempDir dir;
-    test::writeText(dir / "host.xml", R"(<simhost><pmem/><guests/></simhost>)");
+    test::writeFile(dir / "host.xml", R"(<simhost><pmem/><guests/></simhost>)");
     Connection::open("sim:///default", dir / "state");
     try {
         Connection::open("sim://" + dir / "host.xml", dir / "state");
@@ -503,7 +503,7 @@ TEST(SimHostDescription, RejectsOverlappingNamespaces)
 TEST(SimHostDescription, ExplicitRamLayoutOverridesTheDefault)
 {
     TempDir dir;
-    test::writeText(dir / "host.xml", R"(<simhost><pmem/><guests>
+    test::writeFile(dir / "host.xml", R"(<simhost><pmem/><guests>
       <guest id='5' state='paused'><ram gfn='0x0' frames='0x100'/><ram gfn='0x200' frames='0x100'/>
         <domain type='xen'><name>g</name><memory unit='MiB'>2</memory><os><type>xenpvh</type></os></domain>
       </guest></guests></simhost>)");
@@ -534,3 +534,23 @@ TEST(BatchPlan, FollowsXensEntryRules)
 }
 
 } // namespace
+
+TEST(MinimalDefinition, ReadsBackWhatItWrote)
+{
+    DomainInfo info;
+    info.name = "xl-made";
+    info.uuid = "4dea22b3-1d52-d8f3-2516-782e98ab3fa0";
+    info.kind = DomainKind::Pvh;
+    info.memory_kib = 2097152;
+    info.max_memory_kib = 8388608;
+    info.memory_slots = 4;
+    info.vnuma = {{0, 1048576}, {1, 1048576}};
+    const DefinitionSummary s = summarizeDefinition(minimalDefinition(info));
+    EXPECT_EQ(s.name, info.name);
+    EXPECT_EQ(s.uuid, info.uuid);
+    EXPECT_EQ(s.kind, DomainKind::Pvh);
+    EXPECT_EQ(s.memory_kib, info.memory_kib);
+    EXPECT_EQ(s.max_memory_kib, info.max_memory_kib);
+    EXPECT_EQ(s.memory_slots, 4u);
+    EXPECT_EQ(s.vnuma, info.vnuma);
+}

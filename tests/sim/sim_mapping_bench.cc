@@ -14,6 +14,7 @@
 #include "libxl/connection.h"
 #include "sim/sim_hypervisor.h"
 
+using namespace xlnv;
 using namespace xlnv::libxl;
 
 namespace {
@@ -37,7 +38,7 @@ void run(const char *label, uint64_t mfnOffset, uint64_t sizeGiB)
         std::exit(1);
     {
         auto conn = Connection::open("sim:///default", tmpl);
-        SimHypervisor &sim = *conn->simulated();
+        SimHypervisor &sim = conn->requireSimulated("test");
         const uint64_t frames = (sizeGiB << 30) / kPageSize;
         const uint64_t mfn = 0x10000200000ULL / kPageSize + mfnOffset;
         const uint64_t gfn = (4ULL << 40) / kPageSize;   // 4 TiB in the guest

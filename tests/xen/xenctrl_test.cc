@@ -55,13 +55,13 @@ protected:
     std::vector<std::string> calls(const std::string &prefix = "xc_domain_")
     {
         std::vector<std::string> out;
-        std::istringstream in(test::slurp(log));
+        std::istringstream in(test::readFile(log));
         for (std::string line; std::getline(in, line);)
             if (line.rfind(prefix, 0) == 0 && line.rfind("xc_domain_getinfolist", 0) != 0)
                 out.push_back(line);
         return out;
     }
-    void clearLog() { test::writeText(log, ""); }
+    void clearLog() { test::writeFile(log, ""); }
 
     static std::string map(uint64_t gfn, uint64_t mfn, uint64_t nr, int add = 1)
     {
@@ -121,7 +121,7 @@ TEST_F(XenctrlTest, FailedLibxlContextClosesXenctrlAndIsNoConnect)
 {
     setenv("MOCK_XC_FAIL", "libxl_ctx_alloc:1:EIO", 1);
     EXPECT_THROW(open(), Error);
-    EXPECT_NE(test::slurp(log).find("xc_interface_close"), std::string::npos);
+    EXPECT_NE(test::readFile(log).find("xc_interface_close"), std::string::npos);
 }
 
 TEST_F(XenctrlTest, PermissionComesBeforeAlignedMappingIn128MiBCalls)
@@ -295,7 +295,7 @@ TEST_F(XenctrlTest, PhysAddrBitsOfARunningDomainComeFromItsCpuPolicy)
     EXPECT_EQ(calls("xc_cpu_policy_get_"),
               (std::vector<std::string>{"xc_cpu_policy_get_domain domid=1"}));
     // The policy object is freed again.
-    EXPECT_NE(test::slurp(log).find("xc_cpu_policy_destroy"), std::string::npos);
+    EXPECT_NE(test::readFile(log).find("xc_cpu_policy_destroy"), std::string::npos);
     unsetenv("MOCK_XC_PHYS_BITS");
 }
 

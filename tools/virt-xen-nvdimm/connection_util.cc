@@ -28,8 +28,7 @@ std::string connectionUri(const Context &ctx)
 
 std::unique_ptr<libxl::Connection> openConnection(const Context &ctx)
 {
-    const Config config = Config::load();
-    return libxl::Connection::open(connectionUri(ctx), ctx.stateDir, libxl::domainLimitsFromConfig(config));
+    return libxl::Connection::open(connectionUri(ctx), ctx.stateDir);
 }
 
 void requireSimulatorUri(const Context &ctx, const char *command)

@@ -7,10 +7,10 @@ namespace xlnv::cli {
 
 DriverSession openDriver(const Context &ctx)
 {
-    const libxl::DriverOptions options = libxl::driverOptionsFromConfig(Config::load());
     DriverSession session;
     session.conn = openConnection(ctx);
-    session.driver = std::make_unique<libxl::NvdimmDriver>(*session.conn, options);
+    session.driver = std::make_unique<libxl::NvdimmDriver>(
+        *session.conn, libxl::driverOptionsFromConfig(session.conn->config()));
     return session;
 }
 

@@ -33,10 +33,13 @@
 #include "pmem/host_fixture.h"
 #include "util/error.h"
 #include "util/strutil.h"
+#include "../../support/test_files.h"
 
 using namespace xlnv;
 
 namespace {
+
+using xlnv::test::readFile;
 
 const std::string kSrcDir = std::string(PROJECT_SOURCE_DIR) + "/tests/acpi/guest";
 const std::string kBuildDir = PROJECT_BUILD_DIR;
@@ -71,14 +74,6 @@ bool exists(const std::string &p)
 {
     struct stat st;
     return ::stat(p.c_str(), &st) == 0;
-}
-
-std::string readFile(const std::string &p)
-{
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
 }
 
 std::string kernelVersion()
