@@ -10,6 +10,7 @@
 #include "util/state_dir.h"
 #include "util/error.h"
 #include "util/i18n.h"
+#include "util/json_error.h"
 #include "util/strutil.h"
 
 namespace xlnv::libxl {
@@ -132,6 +133,21 @@ nlohmann::json domainStatusToJson(const DomainStatus &s)
     return j;
 }
 
+namespace {
+
+// What the status file is for decides the repair: it alone knows which
+// backings the domain pinned and labeled.
+[[noreturn]] void raiseCorruptStatus(const std::string &path, const std::string &what)
+{
+    raise(ErrorCode::OperationFailed,
+          _("corrupt NVDIMM status '%s': %s. Repair the file, or move it aside and undo by hand what "
+            "it recorded (the backings it names stay pinned and labeled; see \"Journal and recovery\" "
+            "in docs/live.rst)"),
+          path.c_str(), what.c_str());
+}
+
+} // namespace
+
 DomainStatus domainStatusFromJson(const nlohmann::json &j, const std::string &origin)
 {
     try {
@@ -206,7 +222,7 @@ DomainStatus domainStatusFromJson(const nlohmann::json &j, const std::string &or
         }
         return s;
     } catch (const nlohmann::json::exception &e) {
-        raise(ErrorCode::Internal, _("corrupt NVDIMM status '%s': %s"), origin.c_str(), e.what());
+        raiseCorruptStatus(origin, describeJsonError(e));
     }
 }
 
@@ -235,8 +251,8 @@ std::optional<DomainStatus> StatusStore::load(const std::string &name) const
     if (!text)
         return std::nullopt;
     auto j = nlohmann::json::parse(*text, nullptr, false);
-    if (j.is_discarded())
-        raise(ErrorCode::Internal, _("corrupt NVDIMM status '%s'"), path.c_str());
+    if (j.is_discarded() || !j.is_object())
+        raiseCorruptStatus(path, j.is_discarded() ? _("it is not valid JSON") : _("it is not a JSON object"));
     return domainStatusFromJson(j, path);
 }
 

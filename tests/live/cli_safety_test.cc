@@ -576,3 +576,25 @@ TEST(CliParity, DefineGeneratesAUuidAndKeepsItOnRedefinition)
 }
 
 } // namespace
+
+namespace {
+
+TEST(CliStateFiles, CorruptStatusNamesThePathWhatAndTheRepair)
+{
+    SimHostDir host;
+    ASSERT_EQ(host.cli({"attach-device", "demo", host.file("d.xml", nvdimmXml({.size_mib = 256})), "--live"}).status, 0);
+    const std::string status = host.stateDir() + "/domains/demo/status.json";
+    for (const auto &[text, what] : std::vector<std::pair<std::string, std::string>>{
+             {"{\"name\": 5}\n", "an entry has the wrong type"},
+             {"{\"name\": \"demo\"}\n", "a required entry is missing"},
+             {"{\"name\": \n", "it is not valid JSON"}}) {
+        writeFile(status, text);
+        const CliResult r = host.cli({"dumpxml", "demo"});
+        EXPECT_EQ(r.status, 1) << text;
+        EXPECT_FALSE(contains(r.err, "json.exception")) << r.err;
+        EXPECT_TRUE(contains(r.err, "corrupt NVDIMM status '" + status + "': " + what + ". Repair the file"))
+            << r.err;
+    }
+}
+
+} // namespace
