@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "conf/seclabel_conf.h"
 #include "conf/xml_doc.h"
 #include "util/error.h"
 #include "util/i18n.h"
@@ -143,15 +144,6 @@ std::string escapeXml(std::string_view text)
     return out;
 }
 
-bool parseYesNo(const std::string &value, const char *what)
-{
-    if (value == "yes")
-        return true;
-    if (value == "no")
-        return false;
-    raise(ErrorCode::XmlError, _("invalid security %s value '%s'"), what, value.c_str());
-}
-
 // Only the opt-out is meaningful for a backing: no type, no labels.
 NvdimmSeclabel parseSeclabel(xmlNodePtr node)
 {
@@ -164,7 +156,7 @@ NvdimmSeclabel parseSeclabel(xmlNodePtr node)
         xmlChildElement(node, "imagelabel") || xmlChildElement(node, "baselabel"))
         raise(ErrorCode::XmlError, "%s",
               _("a <seclabel> inside an NVDIMM <source> only supports relabel='no'"));
-    label.relabel = parseYesNo(xmlAttr(node, "relabel").value_or("yes"), "relabel");
+    label.relabel = parseSeclabelYesNo(xmlAttr(node, "relabel").value_or("yes"), "relabel");
     return label;
 }
 
@@ -457,6 +449,15 @@ void validateNvdimm(const NvdimmDef &def, const std::string &arch)
         raise(ErrorCode::ConfigUnsupported, "%s", _("UUID is not supported for NVDIMM device"));
     }
     checkNvdimmParse(def);
+}
+
+bool parseSeclabelYesNo(const std::string &value, const char *what)
+{
+    if (value == "yes")
+        return true;
+    if (value == "no")
+        return false;
+    raise(ErrorCode::XmlError, _("invalid security %s value '%s'"), what, value.c_str());
 }
 
 bool NvdimmDef::relabel(std::string_view model) const

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "conf/seclabel_conf.h"
 #include "util/error.h"
 #include "util/i18n.h"
 
@@ -51,15 +52,6 @@ xmlNode *child(xmlNode *node, const char *name)
     return nullptr;
 }
 
-bool parseYesNo(const std::string &value, const char *what)
-{
-    if (value == "yes")
-        return true;
-    if (value == "no")
-        return false;
-    raise(ErrorCode::XmlError, _("invalid security %s value '%s'"), what, value.c_str());
-}
-
 SeclabelDef parseSeclabel(xmlNode *node)
 {
     SeclabelDef def;
@@ -81,7 +73,7 @@ SeclabelDef parseSeclabel(xmlNode *node)
     // libvirt's defaults: relabel is required for dynamic labels,
     // defaults to 'no' for static ones and must be 'no' for 'none'.
     if (hasProp(node, "relabel"))
-        def.relabel = parseYesNo(prop(node, "relabel"), "relabel");
+        def.relabel = conf::parseSeclabelYesNo(prop(node, "relabel"), "relabel");
     else
         def.relabel = def.type == SeclabelType::Dynamic;
 
