@@ -598,3 +598,37 @@ TEST(CliStateFiles, CorruptStatusNamesThePathWhatAndTheRepair)
 }
 
 } // namespace
+
+namespace {
+
+TEST(CliLockWait, SaysWhoItWaitsForThenTimesOutInLibvirtWords)
+{
+    SimHostDir host;
+    host.setConfig("[hypervisor]\nstate_lock_timeout_ms=2500\n");
+    ASSERT_EQ(host.cli({"dumpxml", "demo"}).status, 0);   // the lock file exists
+    const std::string path = host.stateDir() + "/locks/domain-demo.lock";
+    // Another process's lock, as an attach-device in progress leaves it.
+    const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(ftruncate(fd, 0), 0);
+    ASSERT_EQ(pwrite(fd, "attach-device 4242\n", 19, 0), 19);
+    struct flock fl {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    ASSERT_EQ(fcntl(fd, F_SETLK, &fl), 0);
+    const auto t0 = std::chrono::steady_clock::now();
+    const CliResult r = host.cli({"dumpxml", "demo"});
+    const auto waited = std::chrono::steady_clock::now() - t0;
+    close(fd);
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_EQ(r.err,
+              "warning: waiting for domain 'demo' (held by attach-device, pid 4242)...\n"
+              "error: Timed out during operation: cannot acquire state change lock\n");
+    EXPECT_GE(waited, std::chrono::milliseconds(2400));
+    // Free again: the next command takes it at once and says nothing.
+    const CliResult again = host.cli({"dumpxml", "demo"});
+    EXPECT_EQ(again.status, 0) << again.err;
+    EXPECT_EQ(again.err, "");
+}
+
+} // namespace

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "command.h"
+#include "libxl/domain_locks.h"
 #include "util/error.h"
 #include "util/i18n.h"
 #include "util/interrupt.h"
@@ -120,6 +121,9 @@ int main(int argc, char **argv)
         printError(_("option --connect: the URI is empty"));
         return 1;
     }
+
+    if (!app.get_subcommands().empty())
+        libxl::setLockHolder(app.get_subcommands().front()->get_name());
 
     try {
         if (!selected)
