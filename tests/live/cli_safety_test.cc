@@ -616,10 +616,17 @@ TEST(CliLockWait, SaysWhoItWaitsForThenTimesOutInLibvirtWords)
     fl.l_type = F_WRLCK;
     fl.l_whence = SEEK_SET;
     ASSERT_EQ(fcntl(fd, F_SETLK, &fl), 0);
+    // Let go after 6 s in any case: a command that waits forever fails
+    // the test instead of hanging it.
+    std::thread releaser([fd] {
+        std::this_thread::sleep_for(std::chrono::seconds(6));
+        close(fd);
+    });
     const auto t0 = std::chrono::steady_clock::now();
     const CliResult r = host.cli({"dumpxml", "demo"});
     const auto waited = std::chrono::steady_clock::now() - t0;
-    close(fd);
+    releaser.join();
+    EXPECT_LT(waited, std::chrono::milliseconds(5500));
     EXPECT_EQ(r.status, 1) << r.out;
     EXPECT_EQ(r.err,
               "warning: waiting for domain 'demo' (held by attach-device, pid 4242)...\n"
