@@ -639,3 +639,28 @@ TEST(CliLockWait, SaysWhoItWaitsForThenTimesOutInLibvirtWords)
 }
 
 } // namespace
+
+namespace {
+
+TEST(CliConfig, UnknownSectionsAndKeysAreWarnedOnce)
+{
+    SimHostDir host;
+    host.setConfig("[hypervisr]\neject_timeout_ms=1\n[hypervisor]\neject_timeout=5\neject_timeout_ms=2000\n");
+    const CliResult r = host.cli({"list"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    const std::string file = host.env().at("LIBXL_NVDIMM_CONFIG");
+    EXPECT_EQ(r.err, "warning: unknown section [hypervisr] in configuration file '" + file + "' (ignored)\n"
+                     "warning: unknown key 'eject_timeout' in section [hypervisor] of configuration file '" +
+                         file + "' (ignored)\n");
+}
+
+TEST(CliConfig, TheAnnotatedExampleHasOnlyKnownKeys)
+{
+    SimHostDir host;
+    host.setConfig(readFile(std::string(PROJECT_SOURCE_DIR) + "/examples/libxl-nvdimm.conf"));
+    const CliResult r = host.cli({"list"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+}
+
+} // namespace
