@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "conf/seclabel_conf.h"
 #include "conf/xml_doc.h"
 #include "util/error.h"
 #include "util/i18n.h"
@@ -143,6 +144,22 @@ std::string escapeXml(std::string_view text)
     return out;
 }
 
+// Only the opt-out is meaningful for a backing: no type, no labels.
+NvdimmSeclabel parseSeclabel(xmlNodePtr node)
+{
+    NvdimmSeclabel label;
+    label.model = xmlAttr(node, "model").value_or("");
+    if (!label.model.empty() && label.model != "dac" && label.model != "selinux")
+        raise(ErrorCode::XmlError, _("unsupported security model '%s' in <seclabel>"),
+              label.model.c_str());
+    if (xmlAttr(node, "type") || xmlChildElement(node, "label") ||
+        xmlChildElement(node, "imagelabel") || xmlChildElement(node, "baselabel"))
+        raise(ErrorCode::XmlError, "%s",
+              _("a <seclabel> inside an NVDIMM <source> only supports relabel='no'"));
+    label.relabel = parseSeclabelYesNo(xmlAttr(node, "relabel").value_or("yes"), "relabel");
+    return label;
+}
+
 void parseSource(xmlNodePtr memory, NvdimmDef &def)
 {
     xmlNodePtr source = xmlChildElement(memory, "source");
@@ -152,6 +169,14 @@ void parseSource(xmlNodePtr memory, NvdimmDef &def)
         def.path = xmlText(path);
     def.alignsize_kib = scaledChild({source}, "alignsize", "./alignsize", false).value_or(0);
     def.pmem = xmlChildElement(source, "pmem") != nullptr;
+    for (xmlNodePtr node : childElements(source, "seclabel")) {
+        NvdimmSeclabel label = parseSeclabel(node);
+        for (const auto &other : def.seclabels)
+            if (other.model == label.model)
+                raise(ErrorCode::XmlError, _("seclabel for model %s is already defined"),
+                      label.model.empty() ? "-" : label.model.c_str());
+        def.seclabels.push_back(std::move(label));
+    }
 }
 
 void parseTarget(xmlNodePtr memory, NvdimmDef &def)
@@ -366,10 +391,16 @@ std::string formatNvdimm(const NvdimmDef &def, unsigned flags, int indent)
     if (def.uuid)
         line(1, "<uuid>" + formatUuid(*def.uuid) + "</uuid>");
 
-    if (!def.path.empty() || def.alignsize_kib || def.pmem) {
+    if (!def.path.empty() || def.alignsize_kib || def.pmem || !def.seclabels.empty()) {
         line(1, "<source>");
         if (!def.path.empty())
             line(2, "<path>" + escapeXml(def.path) + "</path>");
+        for (const auto &label : def.seclabels) {
+            std::string element = "<seclabel";
+            if (!label.model.empty())
+                element += " model='" + escapeXml(label.model) + "'";
+            line(2, element + (label.relabel ? " relabel='yes'/>" : " relabel='no'/>"));
+        }
         if (def.alignsize_kib)
             line(2, strprintf("<alignsize unit='KiB'>%llu</alignsize>",
                               static_cast<unsigned long long>(def.alignsize_kib)));
@@ -418,6 +449,23 @@ void validateNvdimm(const NvdimmDef &def, const std::string &arch)
         raise(ErrorCode::ConfigUnsupported, "%s", _("UUID is not supported for NVDIMM device"));
     }
     checkNvdimmParse(def);
+}
+
+bool parseSeclabelYesNo(const std::string &value, const char *what)
+{
+    if (value == "yes")
+        return true;
+    if (value == "no")
+        return false;
+    raise(ErrorCode::XmlError, _("invalid security %s value '%s'"), what, value.c_str());
+}
+
+bool NvdimmDef::relabel(std::string_view model) const
+{
+    for (const auto &label : seclabels)
+        if ((label.model.empty() || label.model == model) && !label.relabel)
+            return false;
+    return true;
 }
 
 std::string nvdimmDisplayName(const NvdimmDef &def)

@@ -22,6 +22,15 @@ struct DimmAddress {
     uint64_t base = 0;      // guest physical byte address; 0 = unset
 };
 
+// <source><seclabel model='dac|selinux' relabel='yes|no'/>: this
+// project's per-backing opt-out from relabeling (docs/security.rst);
+// libvirt's <memory> device has none. An empty model covers every driver.
+struct NvdimmSeclabel {
+    std::string model;           // "dac", "selinux" or ""
+    bool relabel = true;
+    bool operator==(const NvdimmSeclabel &) const = default;
+};
+
 struct NvdimmDef {
     MemoryAccess access = MemoryAccess::Default;
     TristateBool discard = TristateBool::Absent;
@@ -31,6 +40,7 @@ struct NvdimmDef {
     std::string path;            // empty when absent
     uint64_t alignsize_kib = 0;  // 0 = absent
     bool pmem = false;
+    std::vector<NvdimmSeclabel> seclabels;
 
     // <target>
     uint64_t size_kib = 0;
@@ -40,6 +50,10 @@ struct NvdimmDef {
 
     std::string alias;           // empty when absent
     DimmAddress address;
+
+    // False when a <seclabel relabel='no'/> in <source> covers the
+    // security driver `model` ("dac", "selinux").
+    bool relabel(std::string_view model) const;
 };
 
 // Parse/format flags, as libvirt's VIR_DOMAIN_DEF_PARSE_INACTIVE etc.

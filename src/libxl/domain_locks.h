@@ -11,8 +11,17 @@
 
 namespace xlnv::libxl {
 
+// The operation this process runs, recorded in the domain lock it holds
+// so a waiter can say who it waits for (the CLI: its command's name;
+// default: the program's name).
+void setLockHolder(const std::string &operation);
+
 class DomainLock {
 public:
+    // Waits for the domain's lock; after a second says so (warning
+    // "waiting for domain 'NAME' (held by OP, pid N)..."), and gives up
+    // after [hypervisor] state_lock_timeout_ms (default 30000) with
+    // OperationTimeout "cannot acquire state change lock", as libvirt.
     DomainLock(const std::string &stateDir, const std::string &domain);
 
 private:

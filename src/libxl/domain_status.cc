@@ -10,6 +10,7 @@
 #include "util/state_dir.h"
 #include "util/error.h"
 #include "util/i18n.h"
+#include "util/json_error.h"
 #include "util/strutil.h"
 
 namespace xlnv::libxl {
@@ -109,6 +110,10 @@ nlohmann::json domainStatusToJson(const DomainStatus &s)
                              {"notified", d.notified}};
         if (d.node)
             dj["node"] = *d.node;
+        if (!d.relabel_dac)
+            dj["relabel_dac"] = false;
+        if (!d.relabel_selinux)
+            dj["relabel_selinux"] = false;
         if (d.inode.known())
             dj["inode"] = {{"dev", d.inode.dev}, {"ino", d.inode.ino},
                            {"handle_type", d.inode.handle_type}, {"handle", d.inode.handle}};
@@ -127,6 +132,21 @@ nlohmann::json domainStatusToJson(const DomainStatus &s)
     }
     return j;
 }
+
+namespace {
+
+// What the status file is for decides the repair: it alone knows which
+// backings the domain pinned and labeled.
+[[noreturn]] void raiseCorruptStatus(const std::string &path, const std::string &what)
+{
+    raise(ErrorCode::OperationFailed,
+          _("corrupt NVDIMM status '%s': %s. Repair the file, or move it aside and undo by hand what "
+            "it recorded (the backings it names stay pinned and labeled; see \"Journal and recovery\" "
+            "in docs/live.rst)"),
+          path.c_str(), what.c_str());
+}
+
+} // namespace
 
 DomainStatus domainStatusFromJson(const nlohmann::json &j, const std::string &origin)
 {
@@ -182,6 +202,8 @@ DomainStatus domainStatusFromJson(const nlohmann::json &j, const std::string &or
             d.in_guest = st.value("in_guest", false);
             d.notified = dj.value("notified", false);
             d.created_file = dj.value("created_file", false);
+            d.relabel_dac = dj.value("relabel_dac", true);
+            d.relabel_selinux = dj.value("relabel_selinux", true);
             for (const auto &r : dj.at("ranges"))
                 d.ranges.push_back({r.at("mfn").get<uint64_t>(), r.at("nr").get<uint64_t>(),
                                     r.at("gfn").get<uint64_t>(), r.value("superpage", false)});
@@ -200,7 +222,7 @@ DomainStatus domainStatusFromJson(const nlohmann::json &j, const std::string &or
         }
         return s;
     } catch (const nlohmann::json::exception &e) {
-        raise(ErrorCode::Internal, _("corrupt NVDIMM status '%s': %s"), origin.c_str(), e.what());
+        raiseCorruptStatus(origin, describeJsonError(e));
     }
 }
 
@@ -229,8 +251,8 @@ std::optional<DomainStatus> StatusStore::load(const std::string &name) const
     if (!text)
         return std::nullopt;
     auto j = nlohmann::json::parse(*text, nullptr, false);
-    if (j.is_discarded())
-        raise(ErrorCode::Internal, _("corrupt NVDIMM status '%s'"), path.c_str());
+    if (j.is_discarded() || !j.is_object())
+        raiseCorruptStatus(path, j.is_discarded() ? _("it is not valid JSON") : _("it is not a JSON object"));
     return domainStatusFromJson(j, path);
 }
 

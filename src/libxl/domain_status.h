@@ -39,6 +39,10 @@ struct DeviceStatus {
     bool in_guest = false;             // in the guest's NFIT data / live XML
     // The attach created the backing file (removed again on rollback).
     bool created_file = false;
+    // The device's <source><seclabel relabel='no'/> opt-outs: what the
+    // label step skipped, so restore skips it too.
+    bool relabel_dac = true;
+    bool relabel_selinux = true;
     // Live attach: the running guest's OS was told through the FIT page
     // and its hotplug interrupt (docs/live.rst); false when the guest has
     // no hotplug tables or the notification failed.

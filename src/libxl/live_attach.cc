@@ -181,6 +181,7 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             DeviceStatus ds = DeviceStatus::fromPlaced(*dev, alias, def.path, held->object);
             ds.inode = held->id;
             ds.created_file = held->created;
+            setRelabel(ds, def);
             // Checked before any hypervisor call: the FIT page has room.
             const std::vector<uint8_t> nextFit = fitWith(st, ds);
             st.kind = layout.kind;
@@ -198,7 +199,7 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             auto self = [&st, alias]() -> DeviceStatus & { return *st.find(alias); };
 
             const auto plan = securityPlan(st, liveBefore);
-            labelAndPin(st, {HeldDevice{alias, held, security::BackingRequest{held->object}}}, plan, false,
+            labelAndPin(st, {HeldDevice{alias, held, backingRequest(ds)}}, plan, false,
                         "attach: label backing", "attach: pin backing", undo);
 
             for (const auto &r : self().ranges) {

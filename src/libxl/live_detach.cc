@@ -136,7 +136,7 @@ std::string NvdimmDriver::Impl::detach(const DomainInfo &info, const conf::Nvdim
         liveStep("detach: restore security labels");
         if (*held) {
             auto sm = securityManager();
-            const security::BackingRequest req{dev.host_object, held->get()};
+            const security::BackingRequest req = backingRequest(dev, held->get());
             sm.restoreBackings(domainRef(st), securityPlan(st, liveBefore), {req}, false);
             undo.push([this, &st, held, req, liveBefore] {
                 securityManager().labelBackings(domainRef(st), securityPlan(st, liveBefore), {req});

@@ -14,7 +14,6 @@
 #include "pmem/host_backings.h"
 #include "util/state_dir.h"
 #include "libxl/nvdimm_driver_private.h"
-#include "security/seclabel_def.h"
 #include "util/error.h"
 #include "util/config.h"
 #include "util/fd.h"
@@ -95,7 +94,6 @@ PreparedDomain NvdimmDriver::Impl::prepareLocked(conf::DomainXml &dom, const std
     for (const auto &[path, held] : resolver.made)
         undo.push([&hb, held = held] { hb.discard(*held); });
 
-    const auto backings = security::parseNvdimmBackings(dom.doc());
     std::vector<HeldDevice> held;
     for (const auto &d : layout.devices) {
         const auto &def = dom.nvdimms()[d.index];
@@ -106,14 +104,9 @@ PreparedDomain NvdimmDriver::Impl::prepareLocked(conf::DomainXml &dom, const std
         ds.inode = h->id;
         ds.created_file = h->created;
         ds.labeled = true;
+        setRelabel(ds, def);
         st.devices.push_back(ds);
-        security::BackingRequest req{ds.host_object};
-        for (const auto &b : backings)
-            if (b.path == def.path) {
-                req.relabel_dac = b.relabel("dac");
-                req.relabel_selinux = b.relabel("selinux");
-            }
-        held.push_back(HeldDevice{alias, h, req});
+        held.push_back(HeldDevice{alias, h, backingRequest(ds)});
     }
     st.kind = layout.kind;
     st.window_base = layout.window_base;

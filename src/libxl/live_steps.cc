@@ -243,7 +243,7 @@ void NvdimmDriver::Impl::teardownDevice(DomainStatus &status, const DeviceStatus
             // With remembered owners and no record, the backing was never labeled.
             if (remembered)
                 sm.restoreBackings(domainRef(status), securityPlan(status, ""),
-                                   {security::BackingRequest{dev.host_object, fd.get()}}, false);
+                                   {backingRequest(dev, fd.get())}, false);
         }
     }
     if (removeCreated && dev.created_file)
@@ -393,6 +393,20 @@ void NvdimmDriver::Impl::refuseHeldBacking(const std::string &domain, const std:
                   holder->owner == domain ? _("NVDIMM backing '%s' is already attached to domain '%s'")
                                           : _("NVDIMM backing '%s' is in use by domain '%s'"),
                   path.c_str(), holder->owner.c_str());
+}
+
+security::BackingRequest backingRequest(const DeviceStatus &dev, int fd)
+{
+    security::BackingRequest r{dev.host_object, fd};
+    r.relabel_dac = dev.relabel_dac;
+    r.relabel_selinux = dev.relabel_selinux;
+    return r;
+}
+
+void setRelabel(DeviceStatus &dev, const conf::NvdimmDef &def)
+{
+    dev.relabel_dac = def.relabel("dac");
+    dev.relabel_selinux = def.relabel("selinux");
 }
 
 void NvdimmDriver::Impl::labelAndPin(DomainStatus &st, const std::vector<HeldDevice> &devs,

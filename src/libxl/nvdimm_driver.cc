@@ -7,6 +7,8 @@
 
 #include <unistd.h>
 
+#include <random>
+
 #include "libxl/connection.h"
 #include "libxl/domain_locks.h"
 #include "libxl/nvdimm_driver_private.h"
@@ -14,6 +16,7 @@
 #include "util/error.h"
 #include "util/i18n.h"
 #include "util/log.h"
+#include "util/strutil.h"
 
 namespace xlnv::libxl {
 
@@ -63,6 +66,40 @@ void resolveImpact(unsigned flags, const DomainInfo &info, bool persistent, bool
         raise(ErrorCode::OperationInvalid, "%s", _("transient domains do not have any persistent config"));
 }
 
+// libvirt gives a domain defined without <uuid> a fresh random one; a
+// redefinition of a domain keeps the uuid it has. Inserted after </name>,
+// indented like <name>.
+std::string withUuid(const std::string &xml, const std::string &uuid)
+{
+    const size_t name = xml.find("<name>");
+    const size_t end = name == std::string::npos ? name : xml.find("</name>", name);
+    if (end == std::string::npos)
+        return xml;
+    const size_t lineStart = xml.rfind('\n', name);
+    std::string indent;
+    if (lineStart != std::string::npos && xml.find_first_not_of(" \t", lineStart + 1) == name)
+        indent = "\n" + xml.substr(lineStart + 1, name - lineStart - 1);
+    const size_t at = end + 7;
+    return xml.substr(0, at) + indent + "<uuid>" + uuid + "</uuid>" + xml.substr(at);
+}
+
+std::string randomUuid()
+{
+    unsigned char b[16];
+    std::random_device rd;
+    for (auto &c : b)
+        c = static_cast<unsigned char>(rd());
+    b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);   // version 4
+    b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);   // RFC 4122 variant
+    std::string out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out += '-';
+        out += strprintf("%02x", b[i]);
+    }
+    return out;
+}
+
 } // namespace
 
 unsigned persistentFlags(bool domainActive)
@@ -92,6 +129,20 @@ std::string NvdimmDriver::define(const std::string &xml)
     conf::validateXenRules(dom);   // its PVH warning
     const std::string name = dom.name();
     DomainLock lock(conn_.stateDir(), name);
+    if (dom.uuid().empty()) {
+        std::string uuid;
+        if (auto old = conn_.definitions().get(name))
+            uuid = conf::DomainXml::parseString(*old, conf::NVDIMM_INACTIVE).uuid();
+        else
+            try {
+                uuid = conn_.hypervisor().lookupByName(name).uuid;   // a running transient domain
+            } catch (const Error &e) {
+                if (e.code() != ErrorCode::NoDomain)
+                    throw;
+            }
+        dom = conf::DomainXml::parseString(withUuid(xml, uuid.empty() ? randomUuid() : uuid),
+                                           conf::NVDIMM_INACTIVE);
+    }
     conn_.definitions().define(name, dom.format());
     return name;
 }

@@ -52,6 +52,12 @@ struct HeldDevice {
     security::BackingRequest request;   // per-device relabel opt-outs
 };
 
+// The security request for a device: its host object, the descriptor it
+// is held as (-1: open the object), its relabel opt-outs.
+security::BackingRequest backingRequest(const DeviceStatus &dev, int fd = -1);
+// Carries a definition's <source><seclabel relabel='no'/> into its status.
+void setRelabel(DeviceStatus &dev, const conf::NvdimmDef &def);
+
 // A live fault point (util/fault_injection.h, domain "live").
 void liveStep(const char *what);
 

@@ -18,6 +18,7 @@
 #include "util/state_dir.h"
 #include "util/filelock.h"
 #include "util/i18n.h"
+#include "util/json_error.h"
 #include "util/strutil.h"
 
 namespace xlnv::security {
@@ -50,8 +51,10 @@ Table readTable(const std::string &file)
         for (auto &[key, value] : doc.at("domains").items())
             table[key] = value.get<std::string>();
     } catch (const nlohmann::json::exception &e) {
-        raise(ErrorCode::Internal, _("malformed MCS allocation file '%s': %s"), file.c_str(),
-              e.what());
+        raise(ErrorCode::OperationFailed,
+              _("malformed MCS allocation file '%s': %s. Repair it, or remove it while no domain with a "
+                "dynamic SELinux label runs"),
+              file.c_str(), describeJsonError(e).c_str());
     }
     return table;
 }

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "conf/seclabel_conf.h"
 #include "util/error.h"
 #include "util/i18n.h"
 
@@ -51,33 +52,13 @@ xmlNode *child(xmlNode *node, const char *name)
     return nullptr;
 }
 
-bool parseYesNo(const std::string &value, const char *what)
-{
-    if (value == "yes")
-        return true;
-    if (value == "no")
-        return false;
-    raise(ErrorCode::XmlError, _("invalid security %s value '%s'"), what, value.c_str());
-}
-
-SeclabelDef parseSeclabel(xmlNode *node, bool perDevice)
+SeclabelDef parseSeclabel(xmlNode *node)
 {
     SeclabelDef def;
     def.model = prop(node, "model");
     if (!def.model.empty() && def.model != "dac" && def.model != "selinux")
         raise(ErrorCode::XmlError, _("unsupported security model '%s' in <seclabel>"),
               def.model.c_str());
-
-    if (perDevice) {
-        // Only the opt-out is meaningful for a backing.
-        if (hasProp(node, "type") || child(node, "label") || child(node, "imagelabel") ||
-            child(node, "baselabel"))
-            raise(ErrorCode::XmlError,
-                  _("a <seclabel> inside an NVDIMM <source> only supports relabel='no'"));
-        def.relabel = parseYesNo(hasProp(node, "relabel") ? prop(node, "relabel") : "yes",
-                                 "relabel");
-        return def;
-    }
 
     std::string type = prop(node, "type");
     if (type.empty() || type == "dynamic")
@@ -92,7 +73,7 @@ SeclabelDef parseSeclabel(xmlNode *node, bool perDevice)
     // libvirt's defaults: relabel is required for dynamic labels,
     // defaults to 'no' for static ones and must be 'no' for 'none'.
     if (hasProp(node, "relabel"))
-        def.relabel = parseYesNo(prop(node, "relabel"), "relabel");
+        def.relabel = conf::parseSeclabelYesNo(prop(node, "relabel"), "relabel");
     else
         def.relabel = def.type == SeclabelType::Dynamic;
 
@@ -135,20 +116,12 @@ const char *seclabelTypeName(SeclabelType type)
     return "dynamic";
 }
 
-bool NvdimmBacking::relabel(const std::string &model) const
-{
-    for (const auto &s : seclabels)
-        if ((s.model.empty() || s.model == model) && !s.relabel)
-            return false;
-    return true;
-}
-
 std::vector<SeclabelDef> parseDomainSeclabels(xmlDocPtr doc)
 {
     std::vector<SeclabelDef> out;
     for (xmlNode *c = domainRoot(doc)->children; c; c = c->next)
         if (isElement(c, "seclabel"))
-            out.push_back(parseSeclabel(c, false));
+            out.push_back(parseSeclabel(c));
 
     if (out.size() > 1) {
         for (size_t i = 0; i < out.size(); i++) {
@@ -164,23 +137,16 @@ std::vector<SeclabelDef> parseDomainSeclabels(xmlDocPtr doc)
     return out;
 }
 
-std::vector<NvdimmBacking> parseNvdimmBackings(xmlDocPtr doc)
+std::vector<conf::NvdimmDef> parseNvdimmBackings(xmlDocPtr doc)
 {
-    std::vector<NvdimmBacking> out;
+    std::vector<conf::NvdimmDef> out;
     xmlNode *devices = child(domainRoot(doc), "devices");
     for (xmlNode *c = devices ? devices->children : nullptr; c; c = c->next) {
         if (!isElement(c, "memory") || prop(c, "model") != "nvdimm")
             continue;
-        xmlNode *source = child(c, "source");
-        xmlNode *path = child(source, "path");
-        if (!path)
-            continue;
-        NvdimmBacking backing;
-        backing.path = text(path);
-        for (xmlNode *s = source->children; s; s = s->next)
-            if (isElement(s, "seclabel"))
-                backing.seclabels.push_back(parseSeclabel(s, true));
-        out.push_back(std::move(backing));
+        conf::NvdimmDef def = conf::parseNvdimm(c, 0);
+        if (!def.path.empty())
+            out.push_back(std::move(def));
     }
     return out;
 }

@@ -7,19 +7,16 @@
 //                  <baselabel>...</baselabel>
 //                </seclabel>
 //
-// and, as this project's extension (libvirt's <memory> device has no
-// per-device seclabel), a per-backing opt-out inside an NVDIMM source:
-//
-//   <memory model='nvdimm'><source><path>...</path>
-//     <seclabel model='dac' relabel='no'/></source> ... </memory>
-//
-// model may be omitted there (then it applies to every driver).
+// The per-backing opt-out inside an NVDIMM <source> (this project's
+// extension) belongs to the NVDIMM model: conf::NvdimmDef::seclabels.
 #pragma once
 
 #include <libxml/tree.h>
 
 #include <string>
 #include <vector>
+
+#include "conf/nvdimm_conf.h"
 
 namespace xlnv::security {
 
@@ -35,20 +32,13 @@ struct SeclabelDef {
     std::string baselabel;      // <baselabel>
 };
 
-// One NVDIMM backing of the domain and its per-device seclabels.
-struct NvdimmBacking {
-    std::string path;
-    std::vector<SeclabelDef> seclabels;
-    // False when a per-device <seclabel relabel='no'/> covers `model`.
-    bool relabel(const std::string &model) const;
-};
-
 // Domain-level <seclabel> elements, in document order. Throws
 // xlnv::Error (XmlError) for values libvirt would refuse.
 std::vector<SeclabelDef> parseDomainSeclabels(xmlDocPtr doc);
 
-// <memory model='nvdimm'> devices with a <source><path>, in order.
-std::vector<NvdimmBacking> parseNvdimmBackings(xmlDocPtr doc);
+// <memory model='nvdimm'> devices with a <source><path>, in order, as
+// the conf layer parses them (their seclabels included).
+std::vector<conf::NvdimmDef> parseNvdimmBackings(xmlDocPtr doc);
 
 // The domain-level seclabel for `model`; a single model-less seclabel
 // belongs to `primaryModel`. nullptr when none applies.

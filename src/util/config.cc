@@ -2,11 +2,14 @@
 
 #include <glib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <set>
 
 #include "util/error.h"
 #include "util/i18n.h"
+#include "util/log.h"
 #include "util/strutil.h"
 
 namespace xlnv {
@@ -69,7 +72,61 @@ Config Config::loadFile(const std::string &path)
     }
     std::string content(text, len);
     g_free(text);
-    return fromString(content, path);
+    Config cfg = fromString(content, path);
+    cfg.warnUnknown();
+    return cfg;
+}
+
+namespace {
+
+// Every key a layer reads (examples/libxl-nvdimm.conf documents them).
+constexpr std::pair<const char *, const char *> kKnownKeys[] = {
+    {"security", "device_model_user"}, {"security", "dm_restrict"},
+    {"security", "dynamic_ownership"}, {"security", "remember_owner"},
+    {"security", "selinux"}, {"security", "selinux_image_context"},
+    {"security", "selinux_category_max"}, {"security", "state_dir"},
+    {"pmem", "roots"},
+    {"hypervisor", "default_memory_slots"}, {"hypervisor", "default_max_memory_kib"},
+    {"hypervisor", "eject_timeout_ms"}, {"hypervisor", "state_lock_timeout_ms"},
+    {"hypervisor", "advisory_readonly"},
+    {"guest", "nvdimm_hotplug_irq"},
+    {"client", "uri_default"},
+    {"hook", "uri"},
+    {"libvirt", "uri"},
+};
+
+} // namespace
+
+void Config::warnUnknown() const
+{
+    // Once per file and entry in a process: the file is read by every layer.
+    static std::set<std::string> told;
+    gsize nGroups = 0;
+    gchar **groups = g_key_file_get_groups(impl_->file, &nGroups);
+    for (gsize g = 0; g < nGroups; g++) {
+        const std::string group = groups[g];
+        const bool knownGroup = std::any_of(std::begin(kKnownKeys), std::end(kKnownKeys),
+                                            [&](const auto &k) { return group == k.first; });
+        if (!knownGroup) {
+            if (told.insert(impl_->origin + "[" + group + "]").second)
+                warn(_("unknown section [%s] in configuration file '%s' (ignored)"), group.c_str(),
+                     impl_->origin.c_str());
+            continue;
+        }
+        gsize nKeys = 0;
+        gchar **keys = g_key_file_get_keys(impl_->file, groups[g], &nKeys, nullptr);
+        for (gsize k = 0; keys && k < nKeys; k++) {
+            const std::string key = keys[k];
+            const bool known = std::any_of(std::begin(kKnownKeys), std::end(kKnownKeys), [&](const auto &e) {
+                return group == e.first && key == e.second;
+            });
+            if (!known && told.insert(impl_->origin + "[" + group + "]" + key).second)
+                warn(_("unknown key '%s' in section [%s] of configuration file '%s' (ignored)"), key.c_str(),
+                     group.c_str(), impl_->origin.c_str());
+        }
+        g_strfreev(keys);
+    }
+    g_strfreev(groups);
 }
 
 Config Config::fromString(const std::string &text, const std::string &origin)

@@ -46,6 +46,8 @@ public:
                                      const std::vector<std::string> &def) const;
 
 private:
+    // Warns (once per process) about sections and keys no layer reads.
+    void warnUnknown() const;
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

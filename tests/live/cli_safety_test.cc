@@ -333,3 +333,334 @@ TEST(CliParity, UnknownCommandInVirshWords)
 }
 
 } // namespace
+
+namespace {
+
+// The per-device opt-out of docs/security.rst on a file backing.
+std::string optOutXml(const std::string &path, const std::string &alias)
+{
+    return "<memory model='nvdimm' access='shared'>\n"
+           "  <source>\n    <path>" + path + "</path>\n"
+           "    <seclabel model='dac' relabel='no'/>\n  </source>\n"
+           "  <target>\n    <size unit='MiB'>64</size>\n  </target>\n"
+           "  <alias name='" + alias + "'/>\n</memory>\n";
+}
+
+// A provisioned backing owned by someone the DAC driver would change.
+std::string ownedBacking(const SimHostDir &host, const std::string &name)
+{
+    const std::string img = host.fsdaxMount() + "/" + name;
+    const CliResult r = host.cli({"pmem-provision", img, "--size", "64MiB"});
+    if (!r.ok())
+        throw std::runtime_error("pmem-provision failed: " + r.err);
+    if (chown(img.c_str(), 1234, 1234) != 0)
+        throw std::runtime_error("chown failed");
+    return img;
+}
+
+uid_t ownerOf(const std::string &path)
+{
+    struct stat st {};
+    return lstat(path.c_str(), &st) == 0 ? st.st_uid : static_cast<uid_t>(-1);
+}
+
+TEST(CliSeclabel, FormatAndDefineKeepThePerDeviceSeclabel)
+{
+    SimHostDir host;
+    const std::string dev = host.file("d.xml", optOutXml("/dev/dax0.0", "ua-keep"));
+    CliResult r = host.cli({"format", dev});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(contains(r.out, "    <path>/dev/dax0.0</path>\n    <seclabel model='dac' relabel='no'/>\n"))
+        << r.out;
+
+    std::string xml = domainXml("<name>v1</name>", "", "");
+    xml.replace(xml.find("</path>"), 7, "</path><seclabel model='dac' relabel='no'/>");
+    ASSERT_EQ(host.cli({"define", host.file("v1.xml", xml)}).status, 0);
+    r = host.cli({"dumpxml", "v1", "--inactive"});
+    EXPECT_TRUE(contains(r.out, "<seclabel model='dac' relabel='no'/>")) << r.out;
+    ASSERT_EQ(host.cli({"attach-device", "demo2", dev, "--config"}).status, 0);
+    r = host.cli({"dumpxml", "demo2", "--inactive"});
+    EXPECT_TRUE(contains(r.out, "<seclabel model='dac' relabel='no'/>")) << r.out;
+}
+
+TEST(CliSeclabel, LiveAttachAndDetachLeaveAnOptedOutBackingAlone)
+{
+    SimHostDir host;
+    const std::string img = ownedBacking(host, "keep.img");
+    const std::string before = describeFile(img);
+    ASSERT_EQ(host.cli({"attach-device", "demo", host.file("d.xml", optOutXml(img, "ua-keep")), "--live"}).status, 0);
+    EXPECT_EQ(ownerOf(img), 1234u);
+    EXPECT_FALSE(contains(describeFile(img), "trusted.libvirt.security")) << describeFile(img);
+    EXPECT_TRUE(contains(host.cli({"dumpxml", "demo"}).out, "<seclabel model='dac' relabel='no'/>"));
+    // Carried in the status: restore skips what labeling skipped.
+    const auto status = nlohmann::json::parse(readFile(host.stateDir() + "/domains/demo/status.json"));
+    ASSERT_EQ(status.at("devices").size(), 1u);
+    EXPECT_EQ(status["devices"][0].value("relabel_dac", true), false) << status.dump();
+    EXPECT_EQ(host.cli({"detach-device-alias", "demo", "ua-keep", "--live"}).status, 0);
+    EXPECT_EQ(describeFile(img), before);
+
+    // The control: without the opt-out the same file is relabeled.
+    ASSERT_EQ(host.cli({"attach-device", "demo", host.file("e.xml", nvdimmXml({.path = img, .size_mib = 64})),
+                        "--live"}).status, 0);
+    EXPECT_NE(ownerOf(img), 1234u);
+}
+
+TEST(CliSeclabel, PrepareAndReleaseLeaveAnOptedOutBackingAlone)
+{
+    SimHostDir host;
+    const std::string img = ownedBacking(host, "prep.img");
+    const std::string before = describeFile(img);
+    ASSERT_EQ(host.cli({"attach-device", "demo2", host.file("d.xml", optOutXml(img, "ua-keep")), "--config"}).status, 0);
+    const CliResult r = host.cli({"prepare", "demo2"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(ownerOf(img), 1234u);
+    EXPECT_FALSE(contains(describeFile(img), "trusted.libvirt.security")) << describeFile(img);
+    ASSERT_EQ(host.cli({"release", "demo2"}).status, 0);
+    EXPECT_EQ(describeFile(img), before);
+}
+
+} // namespace
+
+namespace {
+
+bool immutable(const std::string &path)
+{
+    return contains(describeFile(path), "immutable=1");
+}
+
+TEST(CliSimReset, RemovesAHostWithAnAttachedFileNvdimm)
+{
+    SimHostDir host;
+    const std::string img = host.fsdaxMount() + "/reset.img";
+    ASSERT_EQ(host.cli({"attach-device", "demo", host.file("d.xml", nvdimmXml({.path = img, .size_mib = 64})),
+                        "--live"}).status, 0);
+    ASSERT_TRUE(immutable(img)) << describeFile(img);
+    const CliResult r = host.cli({"sim-reset"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "Domain 'demo' released\nSimulated host reset: '" + host.stateDir() + "' removed\n");
+    EXPECT_FALSE(exists(host.stateDir()));
+    // Laid out afresh: demo runs again, with no NVDIMM.
+    EXPECT_TRUE(nvdimmElements(host.cli({"dumpxml", "demo"}).out).empty());
+    EXPECT_FALSE(exists(img));
+}
+
+TEST(CliSimReset, CleansUpAfterAnInterruptedRmRf)
+{
+    SimHostDir host;
+    const std::string img = host.fsdaxMount() + "/left.img";
+    ASSERT_EQ(host.cli({"attach-device", "demo", host.file("d.xml", nvdimmXml({.path = img, .size_mib = 64})),
+                        "--live"}).status, 0);
+    std::error_code ec;
+    std::filesystem::remove_all(host.stateDir(), ec);
+    ASSERT_TRUE(ec) << "rm -rf removed a pinned backing";
+    ASSERT_TRUE(immutable(img));
+    const CliResult r = host.cli({"sim-reset"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_FALSE(exists(host.stateDir()));
+}
+
+TEST(CliSimReset, SimulatorOnlyCommandsSaySoOnXen)
+{
+    SimHostDir host;
+    const std::string dir = host.scratch() + "/xen-state";
+    for (const char *cmd : {"sim-reset", "sim-stats"}) {
+        const CliResult r = bare(host, {"-c", "xen:///system", "--state-dir", dir, cmd});
+        EXPECT_EQ(r.status, 1) << cmd;
+        EXPECT_EQ(r.err, std::string("error: Operation not supported: '") + cmd +
+                             "' works only on a simulated host (sim://), not on xen:///system\n");
+        EXPECT_FALSE(exists(dir)) << cmd;
+    }
+}
+
+} // namespace
+
+namespace {
+
+TEST(CliParity, HelpListsCommandsAndShowsOneCommand)
+{
+    SimHostDir host;
+    CliResult r = host.cli({"help"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(contains(r.out, "attach-device")) << r.out;
+    EXPECT_TRUE(contains(r.out, "sim-reset")) << r.out;
+    r = host.cli({"help", "dumpxml"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(contains(r.out, "--inactive")) << r.out;
+    EXPECT_FALSE(contains(r.out, "attach-device")) << r.out;
+    r = host.cli({"help", "lsit"});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.err, "error: command or command group 'lsit' doesn't exist\n");
+}
+
+TEST(CliParity, NamedDomainFileAndAliasOptions)
+{
+    SimHostDir host;
+    const std::string dev = host.file("d.xml", nvdimmXml({.size_mib = 256, .alias = "ua-n"}));
+    CliResult r = host.cli({"attach-device", "--domain", "demo", "--file", dev, "--live"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    r = host.cli({"dumpxml", "--domain", "demo"});
+    EXPECT_EQ(nvdimmElements(r.out).size(), 1u) << r.err;
+    r = host.cli({"detach-device-alias", "--domain", "demo", "--alias", "ua-n", "--live"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    r = host.cli({"validate", "--file", dev});
+    EXPECT_EQ(r.status, 0) << r.err;
+}
+
+TEST(CliParity, ListInactiveAndUuid)
+{
+    SimHostDir host;
+    CliResult r = host.cli({"list", "--inactive", "--name"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "demo2\n\n");
+    r = host.cli({"list", "--all", "--uuid"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    const auto lines = r.out;
+    EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'), 3) << lines;
+    EXPECT_EQ(lines.find('-'), 8u) << lines;   // 8-4-4-4-12
+    EXPECT_FALSE(contains(lines, "demo")) << lines;
+}
+
+TEST(CliParity, TimeoutInVirshWords)
+{
+    SimHostDir host;
+    for (const std::string &bad : std::vector<std::string>{"0", "abc", "-1", "2147484", std::string(309, '9')}) {
+        const CliResult r = host.cli({"event", "--timeout", bad});
+        EXPECT_EQ(r.status, 1) << bad;
+        EXPECT_EQ(r.err, "error: Numeric value '" + bad + "' for <timeout> option is malformed or out of range\n");
+    }
+}
+
+TEST(CliParity, EventListAllAndTimestamp)
+{
+    SimHostDir host;
+    CliResult r = host.cli({"event", "--list"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "device-added\ndevice-removed\n");
+    r = host.cli({"event", "--all", "--event", "device-added"});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.err, "error: Options --all and --event are mutually exclusive\n");
+
+    auto follower = host.spawn({"event", "--all", "--timestamp", "--timeout", "20"});
+    ASSERT_TRUE(follower->waitUntilPolling());
+    ASSERT_EQ(host.cli({"attach-device", "demo", host.file("a.xml", nvdimmXml({.size_mib = 256}))}).status, 0);
+    r = follower->wait();
+    EXPECT_EQ(r.status, 0) << r.err;
+    // "YYYY-MM-DD HH:MM:SS.mmm+0000: event ..."
+    ASSERT_GT(r.out.size(), 30u) << r.out;
+    EXPECT_EQ(r.out.substr(23, 7), "+0000: ") << r.out;
+    EXPECT_EQ(r.out.substr(4, 1) + r.out.substr(7, 1) + r.out.substr(10, 1), "-- ") << r.out;
+    EXPECT_TRUE(contains(r.out, "+0000: event 'device-added' for domain 'demo': nvdimm0\n")) << r.out;
+}
+
+TEST(CliParity, DumpxmlShowsTheIdOfARunningDomain)
+{
+    SimHostDir host;
+    EXPECT_TRUE(contains(host.cli({"dumpxml", "demo"}).out, "<domain type='xen' id='1'>"));
+    EXPECT_TRUE(contains(host.cli({"dumpxml", "demo", "--inactive"}).out, "<domain type='xen'>\n"));
+    EXPECT_TRUE(contains(host.cli({"dumpxml", "demo2"}).out, "<domain type='xen'>\n"));
+}
+
+TEST(CliParity, DefineGeneratesAUuidAndKeepsItOnRedefinition)
+{
+    SimHostDir host;
+    const std::string file = host.file("v1.xml", domainXml("<name>v1</name>", "", ""));
+    ASSERT_EQ(host.cli({"define", file}).status, 0);
+    const std::string xml = host.cli({"dumpxml", "v1"}).out;
+    const size_t at = xml.find("<uuid>");
+    ASSERT_NE(at, std::string::npos) << xml;
+    const std::string uuid = xml.substr(at + 6, 36);
+    EXPECT_EQ(xml.substr(at + 42, 7), "</uuid>") << xml;
+    EXPECT_EQ(uuid[14], '4') << uuid;   // random (version 4)
+    ASSERT_EQ(host.cli({"define", file}).status, 0);
+    EXPECT_TRUE(contains(host.cli({"dumpxml", "v1"}).out, "<uuid>" + uuid + "</uuid>"));
+}
+
+} // namespace
+
+namespace {
+
+TEST(CliStateFiles, CorruptStatusNamesThePathWhatAndTheRepair)
+{
+    SimHostDir host;
+    ASSERT_EQ(host.cli({"attach-device", "demo", host.file("d.xml", nvdimmXml({.size_mib = 256})), "--live"}).status, 0);
+    const std::string status = host.stateDir() + "/domains/demo/status.json";
+    for (const auto &[text, what] : std::vector<std::pair<std::string, std::string>>{
+             {"{\"name\": 5}\n", "an entry has the wrong type"},
+             {"{\"name\": \"demo\"}\n", "a required entry is missing"},
+             {"{\"name\": \n", "it is not valid JSON"}}) {
+        writeFile(status, text);
+        const CliResult r = host.cli({"dumpxml", "demo"});
+        EXPECT_EQ(r.status, 1) << text;
+        EXPECT_FALSE(contains(r.err, "json.exception")) << r.err;
+        EXPECT_TRUE(contains(r.err, "corrupt NVDIMM status '" + status + "': " + what + ". Repair the file"))
+            << r.err;
+    }
+}
+
+} // namespace
+
+namespace {
+
+TEST(CliLockWait, SaysWhoItWaitsForThenTimesOutInLibvirtWords)
+{
+    SimHostDir host;
+    host.setConfig("[hypervisor]\nstate_lock_timeout_ms=2500\n");
+    ASSERT_EQ(host.cli({"dumpxml", "demo"}).status, 0);   // the lock file exists
+    const std::string path = host.stateDir() + "/locks/domain-demo.lock";
+    // Another process's lock, as an attach-device in progress leaves it.
+    const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(ftruncate(fd, 0), 0);
+    ASSERT_EQ(pwrite(fd, "attach-device 4242\n", 19, 0), 19);
+    struct flock fl {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    ASSERT_EQ(fcntl(fd, F_SETLK, &fl), 0);
+    // Let go after 6 s in any case: a command that waits forever fails
+    // the test instead of hanging it.
+    std::thread releaser([fd] {
+        std::this_thread::sleep_for(std::chrono::seconds(6));
+        close(fd);
+    });
+    const auto t0 = std::chrono::steady_clock::now();
+    const CliResult r = host.cli({"dumpxml", "demo"});
+    const auto waited = std::chrono::steady_clock::now() - t0;
+    releaser.join();
+    EXPECT_LT(waited, std::chrono::milliseconds(5500));
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_EQ(r.err,
+              "warning: waiting for domain 'demo' (held by attach-device, pid 4242)...\n"
+              "error: Timed out during operation: cannot acquire state change lock\n");
+    EXPECT_GE(waited, std::chrono::milliseconds(2400));
+    // Free again: the next command takes it at once and says nothing.
+    const CliResult again = host.cli({"dumpxml", "demo"});
+    EXPECT_EQ(again.status, 0) << again.err;
+    EXPECT_EQ(again.err, "");
+}
+
+} // namespace
+
+namespace {
+
+TEST(CliConfig, UnknownSectionsAndKeysAreWarnedOnce)
+{
+    SimHostDir host;
+    host.setConfig("[hypervisr]\neject_timeout_ms=1\n[hypervisor]\neject_timeout=5\neject_timeout_ms=2000\n");
+    const CliResult r = host.cli({"list"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    const std::string file = host.env().at("LIBXL_NVDIMM_CONFIG");
+    EXPECT_EQ(r.err, "warning: unknown section [hypervisr] in configuration file '" + file + "' (ignored)\n"
+                     "warning: unknown key 'eject_timeout' in section [hypervisor] of configuration file '" +
+                         file + "' (ignored)\n");
+}
+
+TEST(CliConfig, TheAnnotatedExampleHasOnlyKnownKeys)
+{
+    SimHostDir host;
+    host.setConfig(readFile(std::string(PROJECT_SOURCE_DIR) + "/examples/libxl-nvdimm.conf"));
+    const CliResult r = host.cli({"list"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+}
+
+} // namespace

@@ -25,8 +25,8 @@ const CommandRegistrar registrar({
     200,
     [](CLI::App &sub) -> CommandRunner {
         auto opts = std::make_shared<AttachOptions>();
-        sub.add_option("DOMAIN", opts->domain, _("domain name, id or uuid"))->required();
-        sub.add_option("FILE", opts->file, _("XML file ('-' for standard input)"))->required();
+        sub.add_option("DOMAIN,--domain", opts->domain, _("domain name, id or uuid"))->required();
+        sub.add_option("FILE,--file", opts->file, _("XML file ('-' for standard input)"))->required();
         addModifyFlags(sub, opts->modify);
         auto libvirtUri = addLibvirtOption(sub);
         return [opts, libvirtUri](Context &ctx) {

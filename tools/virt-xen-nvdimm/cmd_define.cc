@@ -15,7 +15,7 @@ const CommandRegistrar registrar({
     110,
     [](CLI::App &sub) -> CommandRunner {
         auto file = std::make_shared<std::string>();
-        sub.add_option("FILE", *file, _("file containing an XML domain description ('-' for standard input)"))
+        sub.add_option("FILE,--file", *file, _("file containing an XML domain description ('-' for standard input)"))
             ->required();
         return [file](Context &ctx) {
             const std::string xml = readInputFile(*file);

@@ -35,8 +35,8 @@ const CommandRegistrar byFile({
     210,
     [](CLI::App &sub) -> CommandRunner {
         auto opts = std::make_shared<DetachOptions>();
-        sub.add_option("DOMAIN", opts->domain, _("domain name, id or uuid"))->required();
-        sub.add_option("FILE", opts->what, _("XML file ('-' for standard input)"))->required();
+        sub.add_option("DOMAIN,--domain", opts->domain, _("domain name, id or uuid"))->required();
+        sub.add_option("FILE,--file", opts->what, _("XML file ('-' for standard input)"))->required();
         addDetachOptions(sub, *opts);
         return [opts](Context &ctx) {
             const std::string xml = readInputFile(opts->what);
@@ -56,8 +56,8 @@ const CommandRegistrar byAlias({
     215,
     [](CLI::App &sub) -> CommandRunner {
         auto opts = std::make_shared<DetachOptions>();
-        sub.add_option("DOMAIN", opts->domain, _("domain name, id or uuid"))->required();
-        sub.add_option("ALIAS", opts->what, _("device alias (e.g. nvdimm0)"))->required();
+        sub.add_option("DOMAIN,--domain", opts->domain, _("domain name, id or uuid"))->required();
+        sub.add_option("ALIAS,--alias", opts->what, _("device alias (e.g. nvdimm0)"))->required();
         addDetachOptions(sub, *opts);
         return [opts](Context &ctx) {
             auto s = openDriver(ctx);

@@ -1,12 +1,14 @@
-// event [--domain DOMAIN] [--event device-added|device-removed] [--loop]
-// [--timeout SECONDS]: follow the connection's events file from its end
+// event [--domain DOMAIN] [--event device-added|device-removed | --all]
+// [--loop] [--timeout SECONDS] [--timestamp] | --list: follow the connection's events file from its end
 // and print each event as virsh does. Without --loop it stops after the
 // first event; --timeout or SIGINT end it; the count comes last.
 #include <poll.h>
 #include <signal.h>
 
 #include <chrono>
+#include <climits>
 #include <cstdio>
+#include <ctime>
 #include <optional>
 
 #include "command.h"
@@ -14,6 +16,7 @@
 #include "libxl/device_event.h"
 #include "hypervisor/hypervisor.h"
 #include "util/i18n.h"
+#include "util/strutil.h"
 
 namespace xlnv::cli {
 
@@ -22,9 +25,43 @@ namespace {
 struct EventOptions {
     std::string domain;
     std::string event;
+    bool all = false;
+    bool list = false;
     bool loop = false;
+    bool timestamp = false;
+    std::string timeoutText;
     int timeout = 0;   // seconds; 0 = none
 };
+
+// virsh's rule for <timeout>: a decimal count of seconds, not 0, small
+// enough to count in milliseconds in an int. 0: refused.
+int parseTimeout(const std::string &text)
+{
+    uint64_t value = 0;
+    const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+    if (!digits || !parseUInt64(text, value) || value > INT_MAX / 1000)
+        return 0;
+    return static_cast<int>(value);
+}
+
+// Option errors in virsh's words, printed as virsh does (no error class).
+int optionError(const std::string &message)
+{
+    std::fprintf(stderr, _("error: %s\n"), message.c_str());
+    return 1;
+}
+
+// virsh's --timestamp prefix: UTC with milliseconds.
+std::string timestampNow()
+{
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t secs = std::chrono::system_clock::to_time_t(now);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    std::tm tm {};
+    gmtime_r(&secs, &tm);
+    return strprintf("%04d-%02d-%02d %02d:%02d:%02d.%03d+0000", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+}
 
 volatile sig_atomic_t interrupted = 0;
 
@@ -51,8 +88,18 @@ private:
 // How often the events file is looked at again.
 constexpr int kPollIntervalMs = 20;
 
-int runEvent(const EventOptions &opts, Context &ctx)
+int runEvent(EventOptions &opts, Context &ctx)
 {
+    if (opts.list) {
+        for (auto k : {libxl::DeviceEventKind::Added, libxl::DeviceEventKind::Removed})
+            std::printf("%s\n", libxl::deviceEventName(k));
+        return 0;
+    }
+    if (opts.all && !opts.event.empty())
+        return optionError(strprintf(_("Options --%s and --%s are mutually exclusive"), "all", "event"));
+    if (!opts.timeoutText.empty() && (opts.timeout = parseTimeout(opts.timeoutText)) == 0)
+        return optionError(strprintf(_("Numeric value '%s' for <%s> option is malformed or out of range"),
+                                     opts.timeoutText.c_str(), "timeout"));
     std::optional<libxl::DeviceEventKind> kind;
     if (!opts.event.empty())
         kind = libxl::deviceEventFromName(opts.event);
@@ -77,6 +124,8 @@ int runEvent(const EventOptions &opts, Context &ctx)
                 continue;
             if (kind && e.kind != *kind)
                 continue;
+            if (opts.timestamp)
+                std::printf("%s: ", timestampNow().c_str());
             std::printf("%s\n", libxl::formatDeviceEvent(e).c_str());
             std::fflush(stdout);
             ++count;
@@ -114,10 +163,11 @@ const CommandRegistrar registrar({
             ->option_text("DOMAIN");
         sub.add_option("--event", opts->event, _("which event type to wait for"))
             ->check(CLI::IsMember({"device-added", "device-removed"}));
+        sub.add_flag("--all", opts->all, _("wait for all events instead of just one type"));
+        sub.add_flag("--list", opts->list, _("list valid event types"));
         sub.add_flag("--loop", opts->loop, _("loop until timeout or interrupt, rather than one-shot"));
-        sub.add_option("--timeout", opts->timeout, _("timeout seconds"))
-            ->option_text("SECONDS")
-            ->check(CLI::NonNegativeNumber);
+        sub.add_option("--timeout", opts->timeoutText, _("timeout seconds"))->option_text("SECONDS");
+        sub.add_flag("--timestamp", opts->timestamp, _("show timestamp for each printed event"));
         return [opts](Context &ctx) { return runEvent(*opts, ctx); };
     },
 });

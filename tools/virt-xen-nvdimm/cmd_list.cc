@@ -1,4 +1,5 @@
-// list [--all] [--name]: domains in virsh's table format, or names only.
+// list [--all | --inactive] [--name] [--uuid]: domains in virsh's table
+// format, or names and/or uuids only.
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -43,17 +44,23 @@ std::string formatTable(const std::vector<std::vector<std::string>> &rows)
 
 struct ListOptions {
     bool all = false;
+    bool inactive = false;
     bool name = false;
+    bool uuid = false;
 };
 
 CommandRunner setupList(CLI::App &sub)
 {
     auto opts = std::make_shared<ListOptions>();
     sub.add_flag("--all", opts->all, _("list inactive & active domains"));
+    sub.add_flag("--inactive", opts->inactive, _("list inactive domains"));
     sub.add_flag("--name", opts->name, _("list domain names only"));
+    sub.add_flag("--uuid", opts->uuid, _("list uuid's only"));
     return [opts](Context &ctx) {
         auto conn = openConnection(ctx);
-        auto domains = conn->hypervisor().listDomains(opts->all);
+        auto domains = conn->hypervisor().listDomains(opts->all || opts->inactive);
+        if (opts->inactive && !opts->all)
+            std::erase_if(domains, [](const auto &d) { return d.domid.has_value(); });
         // virsh: running ones by id, then inactive ones by name.
         std::stable_sort(domains.begin(), domains.end(), [](const auto &a, const auto &b) {
             if (a.domid.has_value() != b.domid.has_value())
@@ -62,10 +69,15 @@ CommandRunner setupList(CLI::App &sub)
                 return *a.domid < *b.domid;
             return a.name < b.name;
         });
-        if (opts->name) {
-            // virsh: one name a line, then a blank line.
-            for (const auto &d : domains)
-                std::printf("%s\n", d.name.c_str());
+        if (opts->name || opts->uuid) {
+            // virsh: one domain a line (uuid, then name when both are
+            // asked for), then a blank line.
+            for (const auto &d : domains) {
+                if (opts->uuid && opts->name)
+                    std::printf("%-36s %s\n", d.uuid.c_str(), d.name.c_str());
+                else
+                    std::printf("%s\n", opts->uuid ? d.uuid.c_str() : d.name.c_str());
+            }
             std::printf("\n");
             return 0;
         }

@@ -60,7 +60,7 @@ const CommandRegistrar prepareRegistrar({
     400,
     [](CLI::App &sub) -> CommandRunner {
         auto opts = std::make_shared<PrepareOptions>();
-        sub.add_option("DOMAIN", opts->domain, _("domain name"))->required();
+        sub.add_option("DOMAIN,--domain", opts->domain, _("domain name"))->required();
         sub.add_option("--xml", opts->xmlFile,
                        _("domain XML to prepare (default: the persistent definition)"))
             ->option_text("FILE");
@@ -75,7 +75,7 @@ const CommandRegistrar releaseRegistrar({
     [](CLI::App &sub) -> CommandRunner {
         auto domain = std::make_shared<std::string>();
         auto force = std::make_shared<bool>(false);
-        sub.add_option("DOMAIN", *domain, _("domain name"))->required();
+        sub.add_option("DOMAIN,--domain", *domain, _("domain name"))->required();
         sub.add_flag("--force", *force,
                      _("release even though the domain still runs (its NVDIMMs vanish from the guest "
                        "without an eject)"));

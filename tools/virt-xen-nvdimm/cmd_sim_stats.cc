@@ -103,6 +103,7 @@ CommandRunner setupSimStats(CLI::App &sub)
     auto opts = std::make_shared<SimStatsOptions>();
     sub.add_flag("--json", opts->json, _("print JSON"));
     return [opts](Context &ctx) {
+        requireSimulatorUri(ctx, "sim-stats");
         auto conn = openConnection(ctx);
         const libxl::SimStats st = conn->requireSimulated("sim-stats").stats();
         if (opts->json)

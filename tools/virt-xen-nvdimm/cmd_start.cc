@@ -21,7 +21,7 @@ const CommandRegistrar registrar({
     120,
     [](CLI::App &sub) -> CommandRunner {
         auto opts = std::make_shared<StartOptions>();
-        sub.add_option("DOMAIN", opts->domain, _("name of the inactive domain"))->required();
+        sub.add_option("DOMAIN,--domain", opts->domain, _("name of the inactive domain"))->required();
         sub.add_flag("--paused", opts->paused, _("leave the guest paused after creation"));
         return [opts](Context &ctx) {
             installInterruptHandlers();   // Ctrl-C rolls back instead of killing

@@ -15,7 +15,7 @@ const CommandRegistrar registrar({
     115,
     [](CLI::App &sub) -> CommandRunner {
         auto domain = std::make_shared<std::string>();
-        sub.add_option("DOMAIN", *domain, _("domain name, id or uuid"))->required();
+        sub.add_option("DOMAIN,--domain", *domain, _("domain name, id or uuid"))->required();
         return [domain](Context &ctx) {
             auto s = openDriver(ctx);
             s.driver->undefine(*domain);

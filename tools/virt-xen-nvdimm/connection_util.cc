@@ -4,7 +4,9 @@
 
 #include "hypervisor/hypervisor.h"
 #include "util/config.h"
+#include "util/error.h"
 #include "util/i18n.h"
+#include "util/strutil.h"
 
 namespace xlnv::cli {
 
@@ -27,6 +29,14 @@ std::string connectionUri(const Context &ctx)
 std::unique_ptr<libxl::Connection> openConnection(const Context &ctx)
 {
     return libxl::Connection::open(connectionUri(ctx), ctx.stateDir);
+}
+
+void requireSimulatorUri(const Context &ctx, const char *command)
+{
+    const std::string uri = connectionUri(ctx);
+    if (!startsWith(uri, "sim:"))
+        raise(ErrorCode::OperationUnsupported, _("'%s' works only on a simulated host (sim://), not on %s"),
+              command, uri.c_str());
 }
 
 } // namespace xlnv::cli

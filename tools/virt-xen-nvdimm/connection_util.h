@@ -16,4 +16,8 @@ std::unique_ptr<libxl::Connection> openConnection(const Context &ctx);
 // standard error.
 std::string connectionUri(const Context &ctx);
 
+// Simulator-only commands refuse any other URI before connecting
+// (OperationUnsupported: "'CMD' works only on a simulated host").
+void requireSimulatorUri(const Context &ctx, const char *command);
+
 } // namespace xlnv::cli

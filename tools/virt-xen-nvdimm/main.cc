@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "command.h"
+#include "libxl/domain_locks.h"
 #include "util/error.h"
 #include "util/i18n.h"
 #include "util/interrupt.h"
@@ -67,6 +68,21 @@ int main(int argc, char **argv)
             printError(_("option --connect: the URI is empty"));
             return 1;
         }
+        if (a == "help") {
+            // virsh's help [COMMAND]: the overview, or one command's usage.
+            if (i + 1 >= argc) {
+                std::fputs(app.help().c_str(), stdout);
+                return 0;
+            }
+            const std::string name = argv[i + 1];
+            for (CLI::App *sub : app.get_subcommands({}))
+                if (sub->get_name() == name) {
+                    std::fputs(sub->help().c_str(), stdout);
+                    return 0;
+                }
+            printError(strprintf(_("command or command group '%s' doesn't exist"), name.c_str()));
+            return 1;
+        }
         if (!a.empty() && a[0] != '-') {
             // The command: its own options follow. virsh's words for a typo.
             if (std::none_of(registry.begin(), registry.end(),
@@ -105,6 +121,9 @@ int main(int argc, char **argv)
         printError(_("option --connect: the URI is empty"));
         return 1;
     }
+
+    if (!app.get_subcommands().empty())
+        libxl::setLockHolder(app.get_subcommands().front()->get_name());
 
     try {
         if (!selected)

@@ -26,7 +26,7 @@ DomainOrDevice readDomainOrDevice(const std::string &file)
 std::shared_ptr<std::string> addXmlFileArgument(CLI::App &sub)
 {
     auto file = std::make_shared<std::string>();
-    sub.add_option("FILE", *file,
+    sub.add_option("FILE,--file", *file,
                    _("XML file holding a <domain> or a <memory> device ('-' for standard input)"))
         ->required();
     return file;
