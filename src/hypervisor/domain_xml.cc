@@ -10,6 +10,7 @@
 #include "util/error.h"
 #include "util/i18n.h"
 #include "util/strutil.h"
+#include "util/units.h"
 
 namespace xlnv::libxl {
 
@@ -53,48 +54,16 @@ uint64_t scaleToKiB(const std::string &value, const std::string &unit, const cha
     uint64_t n = 0;
     if (!parseUInt64(trim(value), n))
         raise(ErrorCode::InvalidArg, _("invalid value '%s' for %s"), value.c_str(), what);
-    struct Unit { const char *name; uint64_t base; unsigned power; };
-    static const Unit units[] = {
-        {"b", 1, 0}, {"bytes", 1, 0},
-        {"KB", 1000, 1}, {"k", 1024, 1}, {"KiB", 1024, 1},
-        {"MB", 1000, 2}, {"M", 1024, 2}, {"MiB", 1024, 2},
-        {"GB", 1000, 3}, {"G", 1024, 3}, {"GiB", 1024, 3},
-        {"TB", 1000, 4}, {"T", 1024, 4}, {"TiB", 1024, 4},
-        {"PB", 1000, 5}, {"P", 1024, 5}, {"PiB", 1024, 5},
-        {"EB", 1000, 6}, {"E", 1024, 6}, {"EiB", 1024, 6},
-    };
-    const std::string u = unit.empty() ? "KiB" : unit;
-    for (const auto &cand : units) {
-        // libvirt accepts the single-letter forms in either case.
-        const bool match = u == cand.name ||
-            (std::string(cand.name).size() == 1 && u.size() == 1 &&
-             std::tolower(u[0]) == std::tolower(cand.name[0]));
-        if (!match)
-            continue;
-        unsigned __int128 bytes = n;
-        for (unsigned i = 0; i < cand.power; ++i)
-            bytes *= cand.base;
-        const unsigned __int128 kib = (bytes + 1023) / 1024;
-        if (kib > UINT64_MAX / 1024)
-            raise(ErrorCode::InvalidArg, _("value '%s' for %s is too large"), value.c_str(), what);
-        return static_cast<uint64_t>(kib);
+    uint64_t scale = 1024;
+    try {
+        scale = units::unitScale(unit, 1024);
+    } catch (const Error &) {
+        raise(ErrorCode::InvalidArg, _("unknown unit '%s' for %s"), unit.c_str(), what);
     }
-    raise(ErrorCode::InvalidArg, _("unknown unit '%s' for %s"), unit.c_str(), what);
-}
-
-uint64_t parseByteSize(const std::string &text, const char *what)
-{
-    const std::string t = trim(text);
-    uint64_t n = 0;
-    if (parseUInt64(t, n, true))
-        return n;
-    size_t digits = 0;
-    while (digits < t.size() && std::isdigit(static_cast<unsigned char>(t[digits])))
-        ++digits;
-    if (digits == 0)
-        raise(ErrorCode::InvalidArg, _("invalid size '%s' for %s"), text.c_str(), what);
-    const uint64_t kib = scaleToKiB(t.substr(0, digits), t.substr(digits), what);
-    return kib * 1024;
+    const unsigned __int128 kib = (static_cast<unsigned __int128>(n) * scale + 1023) / 1024;
+    if (kib > UINT64_MAX / 1024)
+        raise(ErrorCode::InvalidArg, _("value '%s' for %s is too large"), value.c_str(), what);
+    return static_cast<uint64_t>(kib);
 }
 
 DefinitionSummary summarizeDefinition(std::string_view xml)

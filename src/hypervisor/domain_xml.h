@@ -36,7 +36,4 @@ std::string minimalDefinition(const DomainInfo &info);
 // rounded up. Throws InvalidArg naming `what` on a bad value or unit.
 uint64_t scaleToKiB(const std::string &value, const std::string &unit, const char *what);
 
-// Sizes in the simulated host description: "1TiB", "0x200000", "64GiB".
-uint64_t parseByteSize(const std::string &text, const char *what);
-
 } // namespace xlnv::libxl

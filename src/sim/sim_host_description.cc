@@ -9,6 +9,7 @@
 #include <set>
 
 #include "hypervisor/domain_xml.h"
+#include "util/bytesize.h"
 #include "util/error.h"
 #include "util/i18n.h"
 #include "util/strutil.h"
@@ -48,7 +49,8 @@ uint64_t hexOrSize(xmlNode *node, const char *name, const std::string &source)
 {
     const std::string text = requiredAttr(node, name, source);
     const std::string what = strprintf("<%s %s>", reinterpret_cast<const char *>(node->name), name);
-    return parseByteSize(text, what.c_str());
+    // The command line's grammar ("1TiB", "0x200000", "64GiB").
+    return xlnv::parseByteSize(trim(text), what.c_str());
 }
 
 uint64_t frameNumber(xmlNode *node, const char *name, const std::string &source)

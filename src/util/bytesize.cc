@@ -5,39 +5,33 @@
 #include "util/error.h"
 #include "util/i18n.h"
 #include "util/strutil.h"
+#include "util/units.h"
 
 namespace xlnv {
 
 uint64_t parseByteSize(std::string_view text, const char *what)
 {
-    size_t digits = 0;
-    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])))
-        digits++;
+    const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+    size_t end = hex ? 2 : 0;
+    while (end < text.size() && (hex ? std::isxdigit(static_cast<unsigned char>(text[end]))
+                                     : std::isdigit(static_cast<unsigned char>(text[end]))))
+        end++;
     uint64_t value = 0;
-    if (digits == 0 || !parseUInt64(text.substr(0, digits), value))
+    if (end == (hex ? 2u : 0u) || !units::parseUnsigned(text.substr(0, end), value, hex ? 16 : 10))
         raise(ErrorCode::InvalidArg, _("%s '%.*s' is not a size (expected e.g. 4096, 64M, 2MiB, 16G)"),
               what, static_cast<int>(text.size()), text.data());
-    std::string unit(text.substr(digits));
-    for (char &c : unit)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    unsigned shift;
-    if (unit.empty() || unit == "b")
-        shift = 0;
-    else if (unit == "k" || unit == "kib")
-        shift = 10;
-    else if (unit == "m" || unit == "mib")
-        shift = 20;
-    else if (unit == "g" || unit == "gib")
-        shift = 30;
-    else if (unit == "t" || unit == "tib")
-        shift = 40;
-    else
+    const std::string_view unit = text.substr(end);
+    uint64_t scale = 1;
+    try {
+        scale = units::unitScale(unit, 1);
+    } catch (const Error &) {
         raise(ErrorCode::InvalidArg, _("%s '%.*s' has an unknown unit '%s' (use K, M, G or T)"),
-              what, static_cast<int>(text.size()), text.data(), std::string(text.substr(digits)).c_str());
-    if (shift && value > (UINT64_MAX >> shift))
+              what, static_cast<int>(text.size()), text.data(), std::string(unit).c_str());
+    }
+    if (value > UINT64_MAX / scale)
         raise(ErrorCode::InvalidArg, _("%s '%.*s' is too large"),
               what, static_cast<int>(text.size()), text.data());
-    return value << shift;
+    return value * scale;
 }
 
 std::string formatByteSize(uint64_t bytes)

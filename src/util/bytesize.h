@@ -1,5 +1,8 @@
-// Byte sizes as users type them: "4096", "64M", "2MiB", "16G", "1T".
-// Suffixes are binary (K = KiB = 1024), like libvirt's units and dd's.
+// Byte sizes as users type them, in libvirt's units (util/units.h) with
+// bytes as the default: "4096", "0x1000", "64M", "2MiB", "16G", "1T",
+// "1GB" (K, M, ... alone or with "iB" are powers of 1024, with "B" of
+// 1000). The one grammar of the command line and of the simulated host's
+// description; domain XML adds its unit attribute (units::parseScaledKiB).
 #pragma once
 
 #include <cstdint>

@@ -15,6 +15,20 @@ TEST(ParseByteSize, AcceptsPlainBytesAndBinarySuffixes)
     EXPECT_EQ(parseByteSize("7b"), 7u);
 }
 
+// libvirt's units (as in domain XML) and hex, the grammar of every size.
+TEST(ParseByteSize, AcceptsLibvirtsDecimalUnitsAndHex)
+{
+    EXPECT_EQ(parseByteSize("1GB"), 1000000000u);
+    EXPECT_EQ(parseByteSize("3KB"), 3000u);
+    EXPECT_EQ(parseByteSize("1bytes"), 1u);
+    EXPECT_EQ(parseByteSize("2GiB"), 2ull << 30);
+    EXPECT_EQ(parseByteSize("1P"), 1ull << 50);
+    EXPECT_EQ(parseByteSize("0x200000"), 2u << 20);
+    EXPECT_EQ(parseByteSize("0x10M"), 16u << 20);
+    EXPECT_THROW(parseByteSize("0x"), Error);
+    EXPECT_THROW(parseByteSize("0xZZ"), Error);
+}
+
 TEST(ParseByteSize, RejectsGarbageNamingTheOption)
 {
     try {
