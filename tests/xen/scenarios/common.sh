@@ -101,3 +101,16 @@ convert_domain() {              # NAME
     xlnv_result "$1_cli.acpi_firmware" "$fw"
     [ -n "$fw" ] && xlnv_result "$1_cli.acpi_firmware_bytes" "$(wc -c < "$fw")"
 }
+
+xlnv_nvdimm_xml() {             # DAX KIB: one <memory model='nvdimm'> on /dev/DAX
+    cat <<XML
+<memory model='nvdimm' access='shared'>
+  <source>
+    <path>/dev/$1</path>
+  </source>
+  <target>
+    <size unit='KiB'>$2</size>
+  </target>
+</memory>
+XML
+}

@@ -42,23 +42,11 @@ hotplug_domain_xml() {          # NAME UUID CMDLINE DAX...
     echo "  <on_reboot>destroy</on_reboot>"
     echo "  <on_crash>preserve</on_crash>"
     echo "  <devices>"
-    for dax in "$@"; do nvdimm_xml "$dax"; done
+    for dax in "$@"; do xlnv_nvdimm_xml "$dax" "$HP_NVDIMM_KIB"; done
     echo "  </devices>"
     echo "</domain>"
 }
 
-nvdimm_xml() {                  # DAX: one <memory model='nvdimm'> of HP_NVDIMM_KIB
-    cat <<XML
-    <memory model='nvdimm' access='shared'>
-      <source>
-        <path>/dev/$1</path>
-      </source>
-      <target>
-        <size unit='KiB'>$HP_NVDIMM_KIB</size>
-      </target>
-    </memory>
-XML
-}
 
 # The guest's console (serial to a file) says LINE: wait for it.
 wait_console() {                # NAME PATTERN TIMEOUT_S
@@ -108,7 +96,7 @@ done
 # Attach DAX to running guest NAME as hot-add K and time it: from the
 # command's start to the guest's console line XLNV-HOTPLUG-SEEN K.
 hot_add() {                     # NAME K DAX
-    nvdimm_xml "$3" > "/tmp/$1-add$2.xml"
+    xlnv_nvdimm_xml "$3" "$HP_NVDIMM_KIB" > "/tmp/$1-add$2.xml"
     t0=$(uptime_s)
     xlnv_cli attach-device "$1" "/tmp/$1-add$2.xml" --live > "/tmp/$1-add$2.out" 2>&1
     rc=$?

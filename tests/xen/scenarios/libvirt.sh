@@ -137,20 +137,8 @@ xlnv_result libvirtd.cpu_model_warning \
     "$(grep -c 'Cannot find suitable CPU model' /var/log/libvirt/libvirtd.log 2>/dev/null)"
 vrun version version
 
-nvdimm_xml() {                  # DAX KIB
-    cat <<XML
-<memory model='nvdimm' access='shared'>
-  <source>
-    <path>/dev/$1</path>
-  </source>
-  <target>
-    <size unit='KiB'>$2</size>
-  </target>
-</memory>
-XML
-}
-nvdimm_xml "$DAX_BOOT" "$BOOT_KIB" > /tmp/nv-boot.xml
-nvdimm_xml "$DAX_HOT" "$HOT_KIB" > /tmp/nv-hot.xml
+xlnv_nvdimm_xml "$DAX_BOOT" "$BOOT_KIB" > /tmp/nv-boot.xml
+xlnv_nvdimm_xml "$DAX_HOT" "$HOT_KIB" > /tmp/nv-hot.xml
 
 cat > /tmp/lv1.xml <<XML
 <domain type='xen'>
