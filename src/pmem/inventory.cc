@@ -43,10 +43,15 @@ const char *backingKindName(BackingKind kind)
     return "unknown";
 }
 
+// ndctl's key names and conventions: numbers as JSON numbers, a key with
+// no value (no name, no uuid, no NUMA node) left out rather than "".
 nlohmann::json pmemRegionToJson(const PmemRegion &region)
 {
-    return {{"dev", region.dev}, {"spa", region.spa}, {"size", region.size},
-            {"align", region.align}, {"numa_node", region.numa_node}};
+    nlohmann::json j = {{"dev", region.dev}, {"spa", region.spa}, {"size", region.size},
+                        {"align", region.align}};
+    if (region.numa_node >= 0)
+        j["numa_node"] = region.numa_node;
+    return j;
 }
 
 nlohmann::json pmemNamespaceToJson(const PmemNamespace &ns)
@@ -54,14 +59,18 @@ nlohmann::json pmemNamespaceToJson(const PmemNamespace &ns)
     nlohmann::json j = {
         {"dev", ns.dev}, {"region", ns.region}, {"mode", pmemModeName(ns.mode)},
         {"size", ns.size}, {"spa", ns.spa}, {"align", ns.align},
-        {"numa_node", ns.numa_node}, {"name", ns.name}, {"uuid", ns.uuid},
     };
-    if (!ns.blockdev.empty())
-        j["blockdev"] = ns.blockdev;
-    if (!ns.chardev.empty())
-        j["chardev"] = ns.chardev;
-    if (!ns.mount.empty())
-        j["mount"] = ns.mount;
+    auto optional = [&j](const char *key, const std::string &value) {
+        if (!value.empty())
+            j[key] = value;
+    };
+    optional("name", ns.name);
+    optional("uuid", ns.uuid);
+    optional("blockdev", ns.blockdev);
+    optional("chardev", ns.chardev);
+    optional("mount", ns.mount);
+    if (ns.numa_node >= 0)
+        j["numa_node"] = ns.numa_node;
     return j;
 }
 
@@ -70,8 +79,13 @@ nlohmann::json resolvedBackingToJson(const ResolvedBacking &backing)
     nlohmann::json extents = nlohmann::json::array();
     for (const Extent &e : backing.extents)
         extents.push_back({{"offset", e.offset}, {"spa", e.spa}, {"length", e.length}});
-    return {{"path", backing.path}, {"size", backing.size},
-            {"superpage", backing.superpage}, {"extents", std::move(extents)}};
+    nlohmann::json j = {{"path", backing.path}, {"kind", backingKindName(backing.kind)},
+                        {"size", backing.size}, {"superpage", backing.superpage}, {"extents", std::move(extents)}};
+    if (!backing.namespace_dev.empty())
+        j["namespace"] = backing.namespace_dev;
+    if (backing.numa_node >= 0)
+        j["numa_node"] = backing.numa_node;
+    return j;
 }
 
 namespace {

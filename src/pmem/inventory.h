@@ -73,7 +73,8 @@ using PmemInventoryProvider = std::function<std::unique_ptr<PmemInventory>(const
 void registerPmemInventoryProvider(const std::string &scheme, PmemInventoryProvider provider);
 std::unique_ptr<PmemInventory> openPmemInventory(const std::string &uri);
 
-// JSON view of one namespace as `pmem-list --json` prints it, and back.
+// JSON view of one namespace as `pmem-list --json` prints it (ndctl's
+// keys; keys without a value left out), and what a fixture reads back.
 nlohmann::json pmemNamespaceToJson(const PmemNamespace &ns);
 nlohmann::json pmemRegionToJson(const PmemRegion &region);
 
@@ -100,7 +101,9 @@ struct ResolvedBacking {
     int numa_node = -1;
 };
 
-// `pmem-extents --json` shape: {"path","size","superpage","extents":[...]}.
+// `pmem-extents --json` shape: {"path","kind","size","superpage","extents":
+// [{"offset","spa","length"}...],"namespace","numa_node"} (the last two only
+// when known).
 nlohmann::json resolvedBackingToJson(const ResolvedBacking &backing);
 
 } // namespace xlnv

@@ -1,6 +1,7 @@
 #include "util/bytesize.h"
 
 #include <cctype>
+#include <iterator>
 
 #include "util/error.h"
 #include "util/i18n.h"
@@ -43,6 +44,21 @@ std::string formatByteSize(uint64_t bytes)
         u++;
     }
     return strprintf("%llu %s", static_cast<unsigned long long>(bytes), units[u]);
+}
+
+std::string formatByteSizeHuman(uint64_t bytes)
+{
+    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    if (bytes < 1024)
+        return strprintf("%llu B", static_cast<unsigned long long>(bytes));
+    double value = static_cast<double>(bytes) / 1024;
+    unsigned u = 0;
+    // 1023.999 GiB prints as "1024.00 GiB" rather than jumping a unit.
+    while (u + 1 < std::size(units) && value >= 1024) {
+        value /= 1024;
+        u++;
+    }
+    return strprintf("%.2f %s", value, units[u]);
 }
 
 } // namespace xlnv

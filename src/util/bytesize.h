@@ -19,4 +19,9 @@ uint64_t parseByteSize(std::string_view text, const char *what = "size");
 // (for messages).
 std::string formatByteSize(uint64_t bytes);
 
+// "1.00 TiB", "63.99 GiB", "512 B": two decimals in the largest binary
+// unit not above it, as `ndctl -u` and `virsh vol-list --details` print
+// sizes (for tables; rounded, so not for values a user copies).
+std::string formatByteSizeHuman(uint64_t bytes);
+
 } // namespace xlnv

@@ -225,8 +225,8 @@ TEST(CliConcurrency, EightAttachesGetUniqueSlotsAndNeverOverlap)
     EXPECT_EQ(st["domains"]["demo"]["mapped_bytes"], 8 * 16 * kMiB);
     std::vector<std::pair<uint64_t, uint64_t>> guest, hostFrames;
     for (const auto &m : st["domains"]["demo"]["mappings"]) {
-        const uint64_t gfn = std::stoull(m["gfn"].get<std::string>(), nullptr, 16);
-        const uint64_t mfn = std::stoull(m["mfn"].get<std::string>(), nullptr, 16);
+        const uint64_t gfn = m["gfn"].get<uint64_t>();
+        const uint64_t mfn = m["mfn"].get<uint64_t>();
         const uint64_t nr = m["nr"];
         guest.emplace_back(gfn, gfn + nr);
         hostFrames.emplace_back(mfn, mfn + nr);

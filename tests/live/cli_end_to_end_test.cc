@@ -186,7 +186,7 @@ TEST(CliAttach, TwoDevicesGetDistinctSlotsAliasesAndRanges)
     // No guest frame is mapped twice.
     std::vector<std::pair<uint64_t, uint64_t>> ranges;
     for (const auto &m : st["domains"]["demo"]["mappings"]) {
-        const uint64_t gfn = std::stoull(m["gfn"].get<std::string>(), nullptr, 16);
+        const uint64_t gfn = m["gfn"].get<uint64_t>();
         ranges.emplace_back(gfn, gfn + m["nr"].get<uint64_t>());
     }
     std::sort(ranges.begin(), ranges.end());

@@ -94,3 +94,28 @@ TEST_F(PmemCli, ProvisionRefusedLeavesNoFileBehind)
     EXPECT_NE(r.err.find("not a persistent memory namespace"), std::string::npos) << r.err;
     EXPECT_FALSE(std::filesystem::exists(dir.path() + "/new.img"));
 }
+
+// Golden output (VIR_TEST_REGENERATE_OUTPUT=1 rewrites it): numbers as
+// JSON numbers, ndctl's key names, no key without a value ("name": "").
+TEST_F(PmemCli, ListJsonMatchesTheGoldenFile)
+{
+    CliRun r = runCli("pmem-list --json", dir);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const std::string golden = std::string(std::getenv("abs_srcdir")) + "/pmem/data/pmem-list.json";
+    if (std::getenv("VIR_TEST_REGENERATE_OUTPUT"))
+        xlnv::test::writeFile(golden, r.out);
+    EXPECT_EQ(r.out, xlnv::test::readFile(golden));
+    for (const auto &ns : nlohmann::json::parse(r.out))
+        for (const auto &[key, value] : ns.items())
+            EXPECT_FALSE(value.is_string() && value.get<std::string>().empty()) << key;
+}
+
+// The table prints sizes for people (like ndctl -u) and addresses in hex.
+TEST_F(PmemCli, ListTablePrintsHumanSizesAndHexAddresses)
+{
+    CliRun r = runCli("pmem-list", dir);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find(" namespace1.0   devdax  1008.00 MiB    0x141000000    2 MiB      1     dax1.0"),
+              std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("1056964608"), std::string::npos) << r.out;   // 0x3f000000 in bytes
+}

@@ -91,6 +91,18 @@ TEST_F(SeclabelShow, PlainFileHasNoLabelAndNoRecords)
     EXPECT_NE(r.out.find("dac:          none"), std::string::npos) << r.out;
 }
 
+// Like every --json output: a key with no value is left out, never null.
+TEST_F(SeclabelShow, JsonLeavesOutKeysWithoutAValue)
+{
+    std::string path = makeFile(dir_.file("f"), 0, 0, 0600);
+    Result r = run("seclabel-show --json " + path);
+    ASSERT_EQ(r.status, 0) << r.out;
+    auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["remembered"], nlohmann::json::object()) << r.out;
+    for (const auto &[key, value] : j.items())
+        EXPECT_FALSE(value.is_null()) << key << " in " << r.out;
+}
+
 TEST_F(SeclabelShow, MissingPathIsAnErrorOnStderrWithExit1)
 {
     Result r = run("seclabel-show " + dir_.file("missing"));

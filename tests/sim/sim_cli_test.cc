@@ -13,6 +13,18 @@ using xlnv::test::TempDir;
 
 namespace {
 
+// Compares with tests/sim/data/NAME (VIR_TEST_REGENERATE_OUTPUT=1 rewrites
+// it); the state directory reads as @STATE@.
+void expectGolden(const std::string &name, std::string out, const TempDir &dir)
+{
+    for (size_t at; (at = out.find(dir.path())) != std::string::npos;)
+        out.replace(at, dir.path().size(), "@STATE@");
+    const std::string golden = std::string(std::getenv("abs_srcdir")) + "/sim/data/" + name;
+    if (std::getenv("VIR_TEST_REGENERATE_OUTPUT"))
+        test::writeFile(golden, out);
+    EXPECT_EQ(out, test::readFile(golden)) << name;
+}
+
 std::string stateArg(const TempDir &dir)
 {
     return "-c sim:///default --state-dir '" + dir.path() + "'";
@@ -83,8 +95,49 @@ TEST(CliSimStats, JsonCountsCallsEntriesAndPerDomainMappings)
     EXPECT_EQ(j["entries_4k"], 0);
     EXPECT_EQ(j["domains"]["demo"]["mapped_bytes"], 1ULL << 30);
     ASSERT_EQ(j["domains"]["demo"]["iomem_ranges"].size(), 1u);
-    EXPECT_EQ(j["domains"]["demo"]["iomem_ranges"][0]["mfn"], "0x10000200");
+    EXPECT_EQ(j["domains"]["demo"]["iomem_ranges"][0]["mfn"], 0x10000200u);
     EXPECT_EQ(j["domains"]["demo"]["iomem_ranges"][0]["nr"], 262144);
+}
+
+// One convention in every --json output: frame numbers, addresses and
+// sizes are JSON numbers, keys without a value are left out.
+TEST(CliJson, SimStatsGivesFramesAndAddressesAsNumbers)
+{
+    TempDir dir;
+    {
+        auto c = libxl::Connection::open("sim:///default", dir.path());
+        auto &hv = c->hypervisor();
+        const uint64_t mfn = 0x10000200000ULL / 4096;
+        hv.grantIomem(1, mfn, 512);
+        hv.mapMemory(1, 0x1000000, mfn, 512);
+    }
+    auto r = runCli(stateArg(dir) + " sim-stats --json");
+    ASSERT_EQ(r.status, 0) << r.err;
+    expectGolden("sim-stats.json", r.out, dir);
+}
+
+TEST(CliJson, PmemExtentsOfADevdaxNamespace)
+{
+    TempDir dir;
+    auto r = runCli(stateArg(dir) + " pmem-extents /dev/dax0.0 --size 4M --json");
+    ASSERT_EQ(r.status, 0) << r.err;
+    expectGolden("pmem-extents-devdax.json", r.out, dir);
+}
+
+TEST(CliJson, PmemProvisionHasTheExtentsKeysAndTheRequestedSize)
+{
+    TempDir dir;
+    auto r = runCli(stateArg(dir) + " pmem-provision '" + dir.path() + "/mnt/pmem1/a.img' --size 5M --json");
+    ASSERT_EQ(r.status, 0) << r.err;
+    expectGolden("pmem-provision-file.json", r.out, dir);
+}
+
+TEST(CliJson, PmemListOfTheSimulatedHost)
+{
+    TempDir dir;
+    auto r = runCli(stateArg(dir) + " pmem-list --json");
+    ASSERT_EQ(r.status, 0) << r.err;
+    expectGolden("pmem-list.json", r.out, dir);
 }
 
 TEST(CliSimStats, TextOutputNamesCallsAndDomains)

@@ -56,3 +56,14 @@ TEST(FormatByteSize, UsesTheLargestExactUnit)
     EXPECT_EQ(formatByteSize((16ull << 30) + (128 << 10)), "16777344 KiB");
     EXPECT_EQ(formatByteSize(4097), "4097 B");
 }
+
+TEST(FormatByteSizeHuman, TwoDecimalsInTheLargestUnitLikeNdctl)
+{
+    EXPECT_EQ(formatByteSizeHuman(1ull << 40), "1.00 TiB");
+    EXPECT_EQ(formatByteSizeHuman(68717379584ull), "64.00 GiB");   // 64 GiB - 2 MiB
+    EXPECT_EQ(formatByteSizeHuman(3ull << 29), "1.50 GiB");
+    EXPECT_EQ(formatByteSizeHuman(2ull << 20), "2.00 MiB");
+    EXPECT_EQ(formatByteSizeHuman(1536), "1.50 KiB");
+    EXPECT_EQ(formatByteSizeHuman(512), "512 B");
+    EXPECT_EQ(formatByteSizeHuman(0), "0 B");
+}

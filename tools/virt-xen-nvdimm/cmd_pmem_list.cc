@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/bytesize.h"
 #include "util/error.h"
 #include "util/i18n.h"
 #include "pmem/inventory.h"
@@ -32,10 +33,12 @@ int runPmemList(bool json, PmemSource source)
     std::printf("%s\n", std::string(110, '-').c_str());
     for (const auto &ns : all) {
         const std::string &dev = !ns.chardev.empty() ? ns.chardev : ns.blockdev;
-        std::printf(" %-14s %-7s %-14llu %-14s %-10llu %-5d %-9s %-12s %s\n",
+        // Sizes for people (like ndctl -u), addresses in hex; --json has the bytes.
+        const std::string node = ns.numa_node >= 0 ? std::to_string(ns.numa_node) : "-";
+        std::printf(" %-14s %-7s %-14s %-14s %-10s %-5s %-9s %-12s %s\n",
                     ns.dev.c_str(), pmemModeName(ns.mode),
-                    static_cast<unsigned long long>(ns.size), hex(ns.spa).c_str(),
-                    static_cast<unsigned long long>(ns.align), ns.numa_node,
+                    formatByteSizeHuman(ns.size).c_str(), hex(ns.spa).c_str(),
+                    formatByteSize(ns.align).c_str(), node.c_str(),
                     dev.empty() ? "-" : dev.c_str(), ns.name.empty() ? "-" : ns.name.c_str(),
                     ns.mount.empty() ? "-" : ns.mount.c_str());
     }

@@ -37,8 +37,7 @@ int runOnConnection(const ProvisionArgs &args, uint64_t size, libxl::HostBacking
     if (args.json) {
         nlohmann::json j = resolvedBackingToJson(result.resolved);
         j["created"] = result.created;
-        j["kind"] = backingKindName(result.resolved.kind);
-        j["namespace"] = result.resolved.namespace_dev;
+        j["requested_size"] = size;
         std::printf("%s\n", j.dump(2).c_str());
         return 0;
     }
@@ -74,8 +73,7 @@ int runPmemProvision(const ProvisionArgs &args, PmemSource source)
         nlohmann::json j = resolvedBackingToJson(result.resolved);
         j["created"] = result.created;
         j["filled"] = result.fill.filled;
-        j["kind"] = backingKindName(result.resolved.kind);
-        j["namespace"] = result.resolved.namespace_dev;
+        j["requested_size"] = size;
         std::printf("%s\n", j.dump(2).c_str());
         return 0;
     }

@@ -33,9 +33,11 @@ const char *fileTypeName(mode_t mode)
     return "other";
 }
 
-nlohmann::json optionalJson(const std::optional<std::string> &v)
+// A key with no value is left out (the convention of every --json output).
+void putOptional(nlohmann::json &j, const char *key, const std::optional<std::string> &v)
 {
-    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+    if (v)
+        j[key] = *v;
 }
 
 std::string describeRecord(const RememberedView &view)
@@ -65,23 +67,31 @@ int runSeclabelShow(const std::string &path, bool json)
 
     if (json) {
         auto record = [](const RememberedView &v) -> nlohmann::json {
-            if (!v.label && !v.refcount && !v.timestamp)
-                return nullptr;
-            return {{"label", optionalJson(v.label)}, {"refcount", optionalJson(v.refcount)},
-                    {"timestamp", optionalJson(v.timestamp)}, {"stale", v.stale}};
+            nlohmann::json r = {{"stale", v.stale}};
+            putOptional(r, "label", v.label);
+            putOptional(r, "refcount", v.refcount);
+            putOptional(r, "timestamp", v.timestamp);
+            return r;
         };
         nlohmann::json out = {
             {"path", path},
             {"type", fileTypeName(st.st_mode)},
             {"uid", st.st_uid},
             {"gid", st.st_gid},
-            {"user", user ? nlohmann::json(user->name) : nlohmann::json(nullptr)},
-            {"group", group ? nlohmann::json(group->name) : nlohmann::json(nullptr)},
             {"mode", mode},
-            {"selinux", optionalJson(selinux)},
             {"host_boot_time", hostBootTimeString()},
-            {"remembered", {{"dac", record(dac)}, {"selinux", record(se)}}},
+            {"remembered", nlohmann::json::object()},
         };
+        if (user)
+            out["user"] = user->name;
+        if (group)
+            out["group"] = group->name;
+        putOptional(out, "selinux", selinux);
+        auto remembered = [](const RememberedView &v) { return v.label || v.refcount || v.timestamp; };
+        if (remembered(dac))
+            out["remembered"]["dac"] = record(dac);
+        if (remembered(se))
+            out["remembered"]["selinux"] = record(se);
         std::printf("%s\n", out.dump(2).c_str());
         return 0;
     }

@@ -18,6 +18,8 @@ struct SimStatsOptions {
     bool json = false;
 };
 
+// Frame numbers, addresses and sizes are JSON numbers, as in every
+// --json output of the tool.
 nlohmann::json statsToJson(const libxl::SimStats &st)
 {
     nlohmann::json j;
@@ -36,28 +38,31 @@ nlohmann::json statsToJson(const libxl::SimStats &st)
         dj["mapped_bytes"] = d.mapped_bytes;
         dj["mappings"] = nlohmann::json::array();
         for (const auto &m : d.mappings)
-            dj["mappings"].push_back({{"gfn", hex(m.gfn)}, {"mfn", hex(m.mfn)}, {"nr", m.nr}});
+            dj["mappings"].push_back({{"gfn", m.gfn}, {"mfn", m.mfn}, {"nr", m.nr}});
         dj["iomem_ranges"] = nlohmann::json::array();
         for (const auto &r : d.iomem)
-            dj["iomem_ranges"].push_back({{"mfn", hex(r.mfn)}, {"nr", r.nr}});
+            dj["iomem_ranges"].push_back({{"mfn", r.mfn}, {"nr", r.nr}});
         // What the guest was told (its NFIT): the devices it can find.
         dj["nvdimms"] = nlohmann::json::array();
         for (const auto &n : d.guest.nvdimms)
-            dj["nvdimms"].push_back({{"alias", n.alias}, {"base", hex(n.base)}, {"size", n.size}});
-        dj["acpi_firmware"] = d.guest.acpi_firmware;
-        dj["acpi_firmware_bytes"] = d.guest.acpi_firmware_bytes;
+            dj["nvdimms"].push_back({{"alias", n.alias}, {"base", n.base}, {"size", n.size}});
+        if (!d.guest.acpi_firmware.empty()) {
+            dj["acpi_firmware"] = d.guest.acpi_firmware;
+            dj["acpi_firmware_bytes"] = d.guest.acpi_firmware_bytes;
+        }
         // The guest's OS (modelled on Linux's nfit driver): what it read
         // from its FIT at boot and on each hotplug notification.
         if (d.guest.fit_booted) {
             nlohmann::json g;
             g["nvdimms"] = nlohmann::json::array();
             for (const auto &f : d.guest.fit_devices)
-                g["nvdimms"].push_back({{"slot", f.slot}, {"base", hex(f.base)}, {"size", f.size},
+                g["nvdimms"].push_back({{"slot", f.slot}, {"base", f.base}, {"size", f.size},
                                         {"readonly", f.readonly}});
             g["fit_bytes"] = d.guest.fit.size();
             g["notifications"] = d.guest.notifications;
             g["fit_rejections"] = d.guest.fit_rejections;
-            g["fit_error"] = d.guest.fit_error;
+            if (!d.guest.fit_error.empty())
+                g["fit_error"] = d.guest.fit_error;
             dj["guest_os"] = std::move(g);
         }
         j["domains"][d.name] = std::move(dj);
