@@ -477,4 +477,15 @@ std::string nvdimmDisplayName(const NvdimmDef &def)
     return _("(unnamed NVDIMM)");
 }
 
+std::string describeNvdimm(const NvdimmDef &def, std::optional<unsigned> slot)
+{
+    if (!def.alias.empty())
+        return strprintf(_("NVDIMM '%s'"), def.alias.c_str());
+    if (slot)
+        return strprintf(_("NVDIMM in slot %u"), *slot);
+    if (!def.path.empty())
+        return strprintf(_("NVDIMM with backing '%s'"), def.path.c_str());
+    return _("(unnamed NVDIMM)");
+}
+
 } // namespace xlnv::conf

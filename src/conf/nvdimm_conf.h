@@ -100,4 +100,11 @@ long findNvdimmByDef(const std::vector<NvdimmDef> &devices, const NvdimmDef &mat
 // A human name for messages: the alias when set, else the path.
 std::string nvdimmDisplayName(const NvdimmDef &def);
 
+// How an error names one NVDIMM, once: "NVDIMM 'nvdimm1'" by its alias,
+// else "NVDIMM in slot 1" (the slot it has been given), else
+// "NVDIMM with backing '/path'". A message adds the backing path itself
+// where it helps, so a device without alias is never named by its path
+// twice.
+std::string describeNvdimm(const NvdimmDef &def, std::optional<unsigned> slot = std::nullopt);
+
 } // namespace xlnv::conf

@@ -55,12 +55,12 @@ void assignSlots(const conf::DomainXml &dom, std::vector<PlacedNvdimm> &devs,
             continue;
         if (addr.slot >= slots)
             raise(ErrorCode::ConfigUnsupported,
-                  _("NVDIMM '%s' uses slot %u, but <maxMemory> has only %u slots"),
+                  _("%s uses slot %u, but <maxMemory> has only %u slots"),
                   d.name.c_str(), addr.slot, slots);
         auto it = used.find(addr.slot);
         if (it != used.end())
             raise(ErrorCode::ConfigUnsupported,
-                  _("NVDIMM '%s' and NVDIMM '%s' both use memory slot %u"),
+                  _("%s and %s both use memory slot %u"),
                   it->second.c_str(), d.name.c_str(), addr.slot);
         used[addr.slot] = d.name;
         d.slot = addr.slot;
@@ -83,17 +83,17 @@ void checkBackingCoversDevice(const PlacedNvdimm &d)
     const ResolvedBacking &b = d.backing;
     if (b.size < d.size)
         raise(ErrorCode::ConfigUnsupported,
-              _("NVDIMM '%s': backing '%s' has %llu bytes, less than the %llu bytes the guest area needs"),
+              _("%s: backing '%s' has %llu bytes, less than the %llu bytes the guest area needs"),
               d.name.c_str(), b.path.c_str(), (ull)b.size, (ull)d.size);
     uint64_t expect = 0;
     for (const auto &e : b.extents) {
         if (e.offset != expect)
             raise(ErrorCode::OperationInvalid,
-                  _("NVDIMM '%s': backing '%s' has a hole at offset 0x%llx"),
+                  _("%s: backing '%s' has a hole at offset 0x%llx"),
                   d.name.c_str(), b.path.c_str(), (ull)expect);
         if (e.spa % kPageSize || e.length % kPageSize || e.length == 0)
             raise(ErrorCode::OperationInvalid,
-                  _("NVDIMM '%s': host range 0x%llx+0x%llx of '%s' is not 4 KiB aligned"),
+                  _("%s: host range 0x%llx+0x%llx of '%s' is not 4 KiB aligned"),
                   d.name.c_str(), (ull)e.spa, (ull)e.length, b.path.c_str());
         expect += e.length;
     }
@@ -117,7 +117,7 @@ void checkHostRangesArePmem(const PlacedNvdimm &d, const std::vector<PmemNamespa
         }
         if (!inside)
             raise(ErrorCode::OperationInvalid,
-                  _("NVDIMM '%s': host range 0x%llx-0x%llx of '%s' is not inside a persistent memory namespace in fsdax, devdax or raw mode"),
+                  _("%s: host range 0x%llx-0x%llx of '%s' is not inside a persistent memory namespace in fsdax, devdax or raw mode"),
                   d.name.c_str(), (ull)start, (ull)(end - 1), d.backing.path.c_str());
     }
 }
@@ -181,8 +181,8 @@ uint64_t nvdimmGuestSize(const conf::NvdimmDef &def)
     const uint64_t area = size > label ? alignDown(size - label, kSuperpageSize) : 0;
     if (area == 0)
         raise(ErrorCode::ConfigUnsupported,
-              _("NVDIMM '%s': target size minus label size must be at least 2 MiB"),
-              conf::nvdimmDisplayName(def).c_str());
+              _("%s: target size minus label size must be at least 2 MiB"),
+              conf::describeNvdimm(def).c_str());
     return area;
 }
 
@@ -228,7 +228,7 @@ GuestLayout planLayout(conf::DomainXml &dom, BackingResolver *resolverOrNull, co
     for (size_t i = 0; i < defs.size(); i++) {
         PlacedNvdimm d;
         d.index = i;
-        d.name = conf::nvdimmDisplayName(defs[i]);
+        d.name = conf::describeNvdimm(defs[i]);
         d.readonly = defs[i].readonly;
         if (layout.has_vnuma)
             d.node = defs[i].node;
@@ -245,6 +245,8 @@ GuestLayout planLayout(conf::DomainXml &dom, BackingResolver *resolverOrNull, co
         devs.push_back(std::move(d));
     }
     assignSlots(dom, devs, options.occupied);
+    for (auto &d : devs)
+        d.name = conf::describeNvdimm(defs[d.index], d.slot);
 
     // What the guest has beyond the XML stays where it is.
     std::vector<PlacedNvdimm> held;
@@ -270,7 +272,7 @@ GuestLayout planLayout(conf::DomainXml &dom, BackingResolver *resolverOrNull, co
         for (const auto &t : taken)
             if (d.base < t.end && t.start < d.base + d.size)
                 raise(ErrorCode::ConfigUnsupported,
-                      _("NVDIMM '%s' at 0x%llx-0x%llx overlaps NVDIMM '%s' at 0x%llx-0x%llx"),
+                      _("%s at 0x%llx-0x%llx overlaps %s at 0x%llx-0x%llx"),
                       d.name.c_str(), (ull)d.base, (ull)(d.base + d.size - 1),
                       t.dev->name.c_str(), (ull)t.start, (ull)(t.end - 1));
     };
@@ -280,15 +282,15 @@ GuestLayout planLayout(conf::DomainXml &dom, BackingResolver *resolverOrNull, co
             continue;
         if (base % kSuperpageSize)
             raise(ErrorCode::ConfigUnsupported,
-                  _("NVDIMM '%s': base address 0x%llx is not aligned to 2 MiB"),
+                  _("%s: base address 0x%llx is not aligned to 2 MiB"),
                   d.name.c_str(), (ull)base);
         if (base < layout.window_base)
             raise(ErrorCode::ConfigUnsupported,
-                  _("NVDIMM '%s': base address 0x%llx is below 0x%llx, where guest RAM and PCI BARs may be"),
+                  _("%s: base address 0x%llx is below 0x%llx, where guest RAM and PCI BARs may be"),
                   d.name.c_str(), (ull)base, (ull)layout.window_base);
         if (base > kGuestPhysLimit || d.size > kGuestPhysLimit - base)
             raise(ErrorCode::ConfigUnsupported,
-                  _("NVDIMM '%s': base address 0x%llx puts it beyond the guest physical address limit"),
+                  _("%s: base address 0x%llx puts it beyond the guest physical address limit"),
                   d.name.c_str(), (ull)base);
         d.base = base;
         overlapCheck(d);
@@ -319,7 +321,7 @@ GuestLayout planLayout(conf::DomainXml &dom, BackingResolver *resolverOrNull, co
         }
         if (candidate > kGuestPhysLimit || d.size > kGuestPhysLimit - candidate)
             raise(ErrorCode::ConfigUnsupported,
-                  _("NVDIMM '%s' does not fit below the guest physical address limit"),
+                  _("%s does not fit below the guest physical address limit"),
                   d.name.c_str());
         d.base = candidate;
         taken.push_back({d.base, d.base + d.size, &d});
@@ -352,14 +354,14 @@ GuestLayout planLayout(conf::DomainXml &dom, BackingResolver *resolverOrNull, co
             host_taken.push_back({r.mfn * kPageSize, (r.mfn + r.nr) * kPageSize, &d});
             if (!r.superpage && !warned_4k) {
                 warned_4k = true;
-                xlnv::warn(_("NVDIMM '%s': host range 0x%llx-0x%llx is not 2 MiB aligned; "
+                xlnv::warn(_("%s: host range 0x%llx-0x%llx is not 2 MiB aligned; "
                              "it is mapped with 4 KiB entries (slower to map, more page-table memory)"),
                            d.name.c_str(), (ull)(r.mfn * kPageSize),
                            (ull)((r.mfn + r.nr) * kPageSize - 1));
             }
         }
         if (layout.kind == GuestKind::Pvh)
-            xlnv::warn(_("domain '%s' is PVH: NVDIMM '%s' is mapped at guest addresses 0x%llx-0x%llx "
+            xlnv::warn(_("domain '%s' is PVH: %s is mapped at guest addresses 0x%llx-0x%llx "
                          "but gets no NFIT (libxl loads acpi_firmware for HVM guests only); "
                          "give the guest kernel the NFIT and SSDT through its ACPI table upgrade "
                          "(domxml-to-native writes them as nvdimm-acpi-upgrade.cpio to put in "
@@ -375,7 +377,7 @@ GuestLayout planLayout(conf::DomainXml &dom, BackingResolver *resolverOrNull, co
         const Interval &a = host_taken[i - 1], &b = host_taken[i];
         if (b.start < a.end)
             raise(ErrorCode::OperationInvalid,
-                  _("NVDIMM '%s' and NVDIMM '%s' share host frames 0x%llx-0x%llx"),
+                  _("%s and %s share host frames 0x%llx-0x%llx"),
                   a.dev->name.c_str(), b.dev->name.c_str(),
                   (ull)b.start, (ull)(std::min(a.end, b.end) - 1));
     }

@@ -53,7 +53,7 @@ struct IomemRange {
 
 struct PlacedNvdimm {
     size_t index = 0;                 // position in DomainXml::nvdimms()
-    std::string name;                 // for messages (alias or path)
+    std::string name;                 // for messages (conf::describeNvdimm)
     unsigned slot = 0;
     uint64_t base = 0;                // guest physical byte address
     uint64_t size = 0;                // guest-visible bytes
