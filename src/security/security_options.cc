@@ -4,6 +4,7 @@
 #include "util/config.h"
 #include "util/error.h"
 #include "util/i18n.h"
+#include "util/log.h"
 
 namespace xlnv::security {
 
@@ -41,7 +42,15 @@ SecurityOptions SecurityOptions::fromConfig(const Config &config)
               _("invalid value '%llu' for 'selinux_category_max' in section [security] of '%s': expected 1 to 1023"),
               static_cast<unsigned long long>(max), config.origin().c_str());
     o.selinux_category_max = static_cast<unsigned>(max);
-    o.state_dir = config.getString(s, "state_dir", o.state_dir);
+    // runtime_dir: named apart from the domain state directory
+    // (--state-dir, /var/lib/libxl-nvdimm); state_dir is its old name.
+    if (config.has(s, "runtime_dir"))
+        o.state_dir = config.getString(s, "runtime_dir", o.state_dir);
+    else if (config.has(s, "state_dir")) {
+        warn(_("'state_dir' in section [security] of '%s' is now called 'runtime_dir'"),
+             config.origin().c_str());
+        o.state_dir = config.getString(s, "state_dir", o.state_dir);
+    }
     return o;
 }
 

@@ -84,7 +84,8 @@ constexpr std::pair<const char *, const char *> kKnownKeys[] = {
     {"security", "device_model_user"}, {"security", "dm_restrict"},
     {"security", "dynamic_ownership"}, {"security", "remember_owner"},
     {"security", "selinux"}, {"security", "selinux_image_context"},
-    {"security", "selinux_category_max"}, {"security", "state_dir"},
+    {"security", "selinux_category_max"}, {"security", "runtime_dir"},
+    {"security", "state_dir"},   // runtime_dir's old name (warned about)
     {"pmem", "roots"},
     {"hypervisor", "default_memory_slots"}, {"hypervisor", "default_max_memory_kib"},
     {"hypervisor", "eject_timeout_ms"}, {"hypervisor", "state_lock_timeout_ms"},
@@ -211,18 +212,13 @@ std::vector<std::string> Config::getList(const std::string &section, const std::
 {
     if (!has(section, key))
         return def;
-    std::string v = getString(section, key, "");
+    // ':' like PATH and like the environment variables that override
+    // such keys: a path may contain ',' or ';', so neither separates.
     std::vector<std::string> out;
-    std::string cur;
-    for (char c : v + ";") {
-        if (c == ';' || c == ',') {
-            std::string t = trim(cur);
-            if (!t.empty())
-                out.push_back(t);
-            cur.clear();
-        } else {
-            cur += c;
-        }
+    for (const std::string &item : split(getString(section, key, ""), ':')) {
+        std::string t = trim(item);
+        if (!t.empty())
+            out.push_back(t);
     }
     return out;
 }

@@ -41,7 +41,7 @@ public:
     bool getBool(const std::string &section, const std::string &key, bool def) const;
     int64_t getInt(const std::string &section, const std::string &key, int64_t def) const;
     uint64_t getUInt(const std::string &section, const std::string &key, uint64_t def) const;
-    // Semicolon- or comma-separated list.
+    // A ':'-separated list (like PATH and the environment), items trimmed.
     std::vector<std::string> getList(const std::string &section, const std::string &key,
                                      const std::vector<std::string> &def) const;
 

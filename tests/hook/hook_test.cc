@@ -60,7 +60,7 @@ public:
                            "dynamic_ownership = true\n"
                            "remember_owner = true\n"
                            "selinux = off\n"
-                           "state_dir = " + dir_.file("security") + "\n");
+                           "runtime_dir = " + dir_.file("security") + "\n");
     }
 
     std::string stateDir() const { return dir_.file("state"); }

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "pmem_test_util.h"
+#include "../support/test_files.h"
 #include "util/error.h"
 #include "pmem/backing.h"
 #include "pmem/provision.h"
@@ -109,6 +110,20 @@ TEST(ResolveBacking, RootsFromTheEnvironmentReplaceTheDefault)
     auto roots = configuredPmemRoots(*inv);
     unsetenv("LIBXL_NVDIMM_PMEM_ROOTS");
     EXPECT_EQ(roots, (std::vector<std::string>{"/srv/pmem", "/dev/dax9.*"}));
+}
+
+// One list rule for the file and the environment: ':' as in PATH; a
+// path may contain ',' and ';'.
+TEST(ResolveBacking, RootsFromTheConfigFileTakeTheEnvironmentsSeparator)
+{
+    auto inv = fixture();
+    ScratchDir dir;
+    xlnv::test::writeFile(dir.file("c.conf"), "[pmem]\nroots = /srv/pmem,a;b : /dev/dax9.*\n");
+    setenv("LIBXL_NVDIMM_CONFIG", dir.file("c.conf").c_str(), 1);
+    unsetenv("LIBXL_NVDIMM_PMEM_ROOTS");
+    auto roots = configuredPmemRoots(*inv);
+    unsetenv("LIBXL_NVDIMM_CONFIG");
+    EXPECT_EQ(roots, (std::vector<std::string>{"/srv/pmem,a;b", "/dev/dax9.*"}));
 }
 
 TEST(PathUnderRoots, MatchesDirectoriesByComponentAndDevicesByPattern)

@@ -37,11 +37,11 @@ struct EnvGuard {
 TEST(Config, ReadsTypedValues)
 {
     Config c = Config::fromString("[security]\ndm_restrict = yes\nselinux_category_max = 0x10\n"
-                                  "device_model_user = qemu\nlist = a; b, c\n[other]\nn = -5\n");
+                                  "device_model_user = qemu\nlist = a: b :c\n[other]\nn = -5\n");
     EXPECT_TRUE(c.getBool("security", "dm_restrict", false));
     EXPECT_EQ(c.getUInt("security", "selinux_category_max", 0), 16u);
     EXPECT_EQ(c.getString("security", "device_model_user", ""), "qemu");
-    EXPECT_EQ(c.getList("security", "list", {}), (std::vector<std::string>{"a", "b", "c"}));
+    EXPECT_EQ(c.getList("security", "list", {}), (std::vector<std::string>{"a", "b", "c"}));   // ":" as in PATH
     EXPECT_EQ(c.getInt("other", "n", 0), -5);
 }
 
@@ -138,8 +138,12 @@ TEST(Config, SecurityOptionsRejectMalformedImageContext)
     }
 }
 
-TEST(Config, ManagerFromConfigTakesTheStateDirOverride)
+// [security] runtime_dir, named apart from the domain state directory;
+// the old name state_dir still works.
+TEST(Config, ManagerFromConfigTakesTheRuntimeDirAndItsOldName)
 {
+    Config renamed = Config::fromString("[security]\nruntime_dir = /run/z\n", "t.conf");
+    EXPECT_EQ(SecurityManager::fromConfig(renamed).mcsStateFile(), "/run/z/security/selinux-mcs.json");
     Config c = Config::fromString("[security]\nselinux = on\nstate_dir = /run/x\n", "t.conf");
     EXPECT_EQ(SecurityManager::fromConfig(c).mcsStateFile(), "/run/x/security/selinux-mcs.json");
     SecurityManager m = SecurityManager::fromConfig(c, "/var/tmp/y");
