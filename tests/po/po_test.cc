@@ -242,3 +242,37 @@ TEST(PoCatalogue, CliPrintsTranslatedGermanError)
         << "stderr: " << r.err << "expected it to start with: " << expectedStart;
     EXPECT_EQ(r.err.find("error:"), std::string::npos) << "English text in: " << r.err;
 }
+
+// The argument parser speaks the same language as the rest: a German
+// error comes with German usage words, not CLI11's English.
+TEST(PoCatalogue, CliParserErrorsAndHelpAreTranslated)
+{
+    const auto langs = linguas();
+    if (std::find(langs.begin(), langs.end(), "de") == langs.end())
+        GTEST_SKIP() << "no German translation in po/LINGUAS";
+    const std::string localedir = envOr("LIBXL_NVDIMM_LOCALEDIR");
+    if (!fs::exists(fs::path(localedir) / "de" / "LC_MESSAGES" / "libxl-nvdimm.mo"))
+        GTEST_SKIP() << "de catalogue not built in " << localedir;
+    const PoCatalogue de = readPoFile((fs::path(srcdir()) / "po" / "de.po").string());
+    const PoEntry *required = de.find("%s is required");
+    const PoEntry *usage = de.find("Usage");
+    const PoEntry *options = de.find("Options");
+    ASSERT_TRUE(required && usage && options) << "de.po lacks the parser's words";
+    const std::map<std::string, std::string> german = {{"LC_ALL", "C.UTF-8"}, {"LANGUAGE", "de"}};
+
+    const ProcessResult err = runProcess({envOr("VIRT_XEN_NVDIMM"), "pmem-provision", "/x.img"}, german);
+    EXPECT_EQ(err.status, 1);
+    g_autofree gchar *msg = g_strdup_printf(required->msgstr.c_str(), "--size");
+    EXPECT_NE(err.err.find(msg), std::string::npos) << err.err;
+    EXPECT_EQ(err.err.find("is required"), std::string::npos) << "English text in: " << err.err;
+    const ProcessResult extra = runProcess({envOr("VIRT_XEN_NVDIMM"), "list", "extra"}, german);
+    EXPECT_EQ(extra.status, 1);
+    EXPECT_EQ(extra.err.find("not expected"), std::string::npos) << "English text in: " << extra.err;
+
+    const ProcessResult help = runProcess({envOr("VIRT_XEN_NVDIMM"), "pmem-provision", "--help"}, german);
+    EXPECT_EQ(help.status, 0);
+    EXPECT_NE(help.out.find(usage->msgstr + ":"), std::string::npos) << help.out;
+    EXPECT_NE(help.out.find("\n" + options->msgstr + ":\n"), std::string::npos) << help.out;
+    for (const char *english : {"Usage:", "Options:", "Positionals:", "Print this help message", "REQUIRED"})
+        EXPECT_EQ(help.out.find(english), std::string::npos) << "English '" << english << "' in: " << help.out;
+}

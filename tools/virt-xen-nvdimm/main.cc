@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "command.h"
+#include "parser_i18n.h"
 #include "libxl/domain_locks.h"
 #include "util/error.h"
 #include "util/i18n.h"
@@ -31,6 +32,7 @@ int main(int argc, char **argv)
 
     CLI::App app(_("Virtual NVDIMMs for Xen guests from libvirt domain XML"),
                  "virt-xen-nvdimm");
+    cli::translateParser(app);
     app.require_subcommand(1);
     app.fallthrough();
     cli::Context ctx;
@@ -52,6 +54,7 @@ int main(int argc, char **argv)
     cli::CommandRunner selected;
     for (auto &info : registry) {
         CLI::App *sub = app.add_subcommand(info.name, _(info.summary));
+        cli::translateSubcommand(*sub);
         cli::CommandRunner runner = info.setup(*sub);
         sub->callback([&selected, runner] { selected = runner; });
     }
@@ -105,7 +108,7 @@ int main(int argc, char **argv)
     } catch (const CLI::CallForVersion &e) {
         return app.exit(e);
     } catch (const CLI::ParseError &e) {
-        printError(e.what());
+        printError(cli::parseErrorMessage(e));
         const std::string cmd = !app.get_subcommands().empty()
             ? std::string(" ") + app.get_subcommands().front()->get_name() : std::string();
         std::fprintf(stderr, _("Try 'virt-xen-nvdimm%s --help' for more information.\n"),
