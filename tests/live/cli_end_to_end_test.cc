@@ -274,6 +274,32 @@ TEST(CliLifecycle, StartMapsConfiguredNvdimmsAndDestroyReleasesThem)
     EXPECT_TRUE(contains(r.out, "demo2   shut off")) << r.out;
 }
 
+// As libvirt does: the slot and base start assigns go into the live XML
+// (and the status), never into the persistent definition, which keeps
+// what the user wrote; the same definition gets them again on every start.
+TEST(CliLifecycle, StartAssignsAddressesInTheLiveXmlOnly)
+{
+    SimHostDir host;
+    const auto dev = host.file("dev.xml", nvdimmXml({.size_mib = 64}));
+    expectAttached(host.cli({"attach-device", "demo2", dev, "--config"}));
+    std::string def = dumpxml(host, "demo2", true);
+    const size_t at = def.find("<address type='dimm'");
+    ASSERT_NE(at, std::string::npos) << def;   // attach --config assigned it
+    def.erase(def.rfind('\n', at) + 1, def.find('\n', at) - def.rfind('\n', at));
+    ASSERT_EQ(host.cli({"define", host.file("demo2.xml", def)}).status, 0);
+    ASSERT_FALSE(contains(dumpxml(host, "demo2", true), "<address type='dimm'"));
+
+    ASSERT_EQ(host.cli({"start", "demo2"}).status, 0);
+    const auto live = nvdimmElements(dumpxml(host, "demo2"));
+    ASSERT_EQ(live.size(), 1u);
+    EXPECT_TRUE(contains(live[0], "<address type='dimm' slot='0' base='0x")) << live[0];
+    EXPECT_FALSE(contains(dumpxml(host, "demo2", true), "<address type='dimm'"));
+
+    ASSERT_EQ(host.cli({"destroy", "demo2"}).status, 0);
+    ASSERT_EQ(host.cli({"start", "demo2"}).status, 0);
+    EXPECT_EQ(nvdimmElements(dumpxml(host, "demo2")), live);
+}
+
 TEST(CliLifecycle, StartPausedShowsPausedInList)
 {
     SimHostDir host;
