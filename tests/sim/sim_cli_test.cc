@@ -97,47 +97,29 @@ TEST(CliSimStats, JsonCountsCallsEntriesAndPerDomainMappings)
     ASSERT_EQ(j["domains"]["demo"]["iomem_ranges"].size(), 1u);
     EXPECT_EQ(j["domains"]["demo"]["iomem_ranges"][0]["mfn"], 0x10000200u);
     EXPECT_EQ(j["domains"]["demo"]["iomem_ranges"][0]["nr"], 262144);
-}
-
-// One convention in every --json output: frame numbers, addresses and
-// sizes are JSON numbers, keys without a value are left out.
-TEST(CliJson, SimStatsGivesFramesAndAddressesAsNumbers)
-{
-    TempDir dir;
-    {
-        auto c = libxl::Connection::open("sim:///default", dir.path());
-        auto &hv = c->hypervisor();
-        const uint64_t mfn = 0x10000200000ULL / 4096;
-        hv.grantIomem(1, mfn, 512);
-        hv.mapMemory(1, 0x1000000, mfn, 512);
-    }
-    auto r = runCli(stateArg(dir) + " sim-stats --json");
-    ASSERT_EQ(r.status, 0) << r.err;
+    // One convention in every --json output: frame numbers, addresses and
+    // sizes are JSON numbers, keys without a value are left out.
     expectGolden("sim-stats.json", r.out, dir);
 }
 
-TEST(CliJson, PmemExtentsOfADevdaxNamespace)
+// ARGS (after the connection; @STATE@ for the state directory) on a fresh
+// simulated host, compared with tests/sim/data/NAME.
+void expectJsonCommand(const std::string &args, const std::string &name)
 {
     TempDir dir;
-    auto r = runCli(stateArg(dir) + " pmem-extents /dev/dax0.0 --size 4M --json");
+    std::string line = args;
+    for (size_t at; (at = line.find("@STATE@")) != std::string::npos;)
+        line.replace(at, 7, dir.path());
+    auto r = runCli(stateArg(dir) + " " + line);
     ASSERT_EQ(r.status, 0) << r.err;
-    expectGolden("pmem-extents-devdax.json", r.out, dir);
+    expectGolden(name, r.out, dir);
 }
 
-TEST(CliJson, PmemProvisionHasTheExtentsKeysAndTheRequestedSize)
+TEST(CliJson, PmemCommandsFollowTheConvention)
 {
-    TempDir dir;
-    auto r = runCli(stateArg(dir) + " pmem-provision '" + dir.path() + "/mnt/pmem1/a.img' --size 5M --json");
-    ASSERT_EQ(r.status, 0) << r.err;
-    expectGolden("pmem-provision-file.json", r.out, dir);
-}
-
-TEST(CliJson, PmemListOfTheSimulatedHost)
-{
-    TempDir dir;
-    auto r = runCli(stateArg(dir) + " pmem-list --json");
-    ASSERT_EQ(r.status, 0) << r.err;
-    expectGolden("pmem-list.json", r.out, dir);
+    expectJsonCommand("pmem-extents /dev/dax0.0 --size 4M --json", "pmem-extents-devdax.json");
+    expectJsonCommand("pmem-provision @STATE@/mnt/pmem1/a.img --size 5M --json", "pmem-provision-file.json");
+    expectJsonCommand("pmem-list --json", "pmem-list.json");
 }
 
 TEST(CliSimStats, TextOutputNamesCallsAndDomains)
