@@ -107,6 +107,7 @@ nlohmann::json domainStatusToJson(const DomainStatus &s)
                                         {"granted", d.granted}, {"mapped", d.mapped},
                                         {"in_guest", d.in_guest}}},
                              {"created_file", d.created_file},
+                             {"host_file", d.host_file},
                              {"notified", d.notified}};
         if (d.node)
             dj["node"] = *d.node;
@@ -202,6 +203,7 @@ DomainStatus domainStatusFromJson(const nlohmann::json &j, const std::string &or
             d.in_guest = st.value("in_guest", false);
             d.notified = dj.value("notified", false);
             d.created_file = dj.value("created_file", false);
+            d.host_file = dj.value("host_file", true);
             d.relabel_dac = dj.value("relabel_dac", true);
             d.relabel_selinux = dj.value("relabel_selinux", true);
             for (const auto &r : dj.at("ranges"))
@@ -248,7 +250,10 @@ std::optional<DomainStatus> StatusStore::load(const std::string &name) const
 {
     const std::string path = domainDir(name) + "/status.json";
     auto text = readFileIfExists(path);
-    if (!text)
+    // Empty: a record written without fsync (it named device nodes and
+    // mappings only) whose data a host crash lost; the domain it
+    // described is gone with that crash.
+    if (!text || text->empty())
         return std::nullopt;
     auto j = nlohmann::json::parse(*text, nullptr, false);
     if (j.is_discarded() || !j.is_object())
@@ -256,10 +261,21 @@ std::optional<DomainStatus> StatusStore::load(const std::string &name) const
     return domainStatusFromJson(j, path);
 }
 
+bool outlivesHostCrash(const DomainStatus &status)
+{
+    if (status.pending && (status.pending->config || !status.pending->may_create.empty()))
+        return true;
+    for (const auto &d : status.devices)
+        if (d.host_file)
+            return true;
+    return false;
+}
+
 void StatusStore::save(const DomainStatus &status) const
 {
     makeDirectories(domainDir(status.name));
-    writeFileAtomic(domainDir(status.name) + "/status.json", domainStatusToJson(status).dump(1) + "\n");
+    writeFileAtomic(domainDir(status.name) + "/status.json", domainStatusToJson(status).dump(1) + "\n",
+                    0600, outlivesHostCrash(status) ? Durability::Durable : Durability::Volatile);
 }
 
 void StatusStore::remove(const std::string &name) const

@@ -39,6 +39,10 @@ struct DeviceStatus {
     bool in_guest = false;             // in the guest's NFIT data / live XML
     // The attach created the backing file (removed again on rollback).
     bool created_file = false;
+    // The host object is a regular file: its owner, labels and flags
+    // outlive a host crash, so the record of them must too (a device
+    // node's come back from udev at boot, with the domain gone).
+    bool host_file = true;
     // The device's <source><seclabel relabel='no'/> opt-outs: what the
     // label step skipped, so restore skips it too.
     bool relabel_dac = true;
@@ -98,6 +102,9 @@ struct DomainStatus {
 };
 
 nlohmann::json domainStatusToJson(const DomainStatus &status);
+// Whether a host crash would leave something recovery must undo (see
+// StatusStore::save).
+bool outlivesHostCrash(const DomainStatus &status);
 DomainStatus domainStatusFromJson(const nlohmann::json &j, const std::string &origin);
 
 // domains/NAME/{status.json,nvdimm-acpi.bin,acpi-firmware.bin} under a state directory.
@@ -110,6 +117,11 @@ public:
     // our blob, when the caller already had one.
     std::string combinedAcpiPath(const std::string &name) const;
     std::optional<DomainStatus> load(const std::string &name) const;
+    // Written durably (fsynced) only when a host crash would leave
+    // something recovery must undo: a file's owner, labels or immutable
+    // flag, a file the operation may create, a persistent definition being
+    // changed. A record of device nodes and mappings alone dies with the
+    // domain it describes.
     void save(const DomainStatus &status) const;
     // Removes status and blob (and the directory when empty).
     void remove(const std::string &name) const;

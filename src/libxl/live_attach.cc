@@ -181,6 +181,7 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             DeviceStatus ds = DeviceStatus::fromPlaced(*dev, alias, def.path, held->object);
             ds.inode = held->id;
             ds.created_file = held->created;
+            ds.host_file = held->hostFile();
             setRelabel(ds, def);
             // Checked before any hypervisor call: the FIT page has room.
             const std::vector<uint8_t> nextFit = fitWith(st, ds);

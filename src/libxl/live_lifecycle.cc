@@ -103,6 +103,7 @@ PreparedDomain NvdimmDriver::Impl::prepareLocked(conf::DomainXml &dom, const std
         DeviceStatus ds = DeviceStatus::fromPlaced(d, alias, def.path, h->object);
         ds.inode = h->id;
         ds.created_file = h->created;
+        ds.host_file = h->hostFile();
         ds.labeled = true;
         setRelabel(ds, def);
         st.devices.push_back(ds);

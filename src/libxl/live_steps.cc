@@ -172,7 +172,9 @@ void NvdimmDriver::Impl::publishGuest(DomainStatus &status)
         status.acpi_firmware.clear();
     } else {
         makeDirectories(store.domainDir(status.name));
-        writeFileAtomic(path, std::string(blob.begin(), blob.end()));
+        // Derived from the status, rewritten whenever the layout changes:
+        // no fsync (a host crash ends the domain that reads it).
+        writeFileAtomic(path, std::string(blob.begin(), blob.end()), 0600, Durability::Volatile);
         status.acpi_firmware = path;
     }
     if (auto domid = activeDomid(status)) {

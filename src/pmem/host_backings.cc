@@ -25,6 +25,14 @@ void HostBackings::discard(HeldBacking &held) noexcept
     }
 }
 
+bool HeldBacking::hostFile() const
+{
+    struct stat st {};
+    if (pin_kind == PinKind::ClaimOnly && fd && fstat(fd.get(), &st) == 0)
+        return false;
+    return !fd || fstat(fd.get(), &st) < 0 || S_ISREG(st.st_mode);
+}
+
 UniqueFd HostBackings::reopen(const FileIdentity &id, const std::string &object)
 {
     return reopenIdentity(id, object, roots());

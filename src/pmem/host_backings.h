@@ -33,6 +33,11 @@ struct HeldBacking {
     bool created = false;          // this call created the file
     bool grown = false;            // an existing file was grown ...
     uint64_t old_size = 0;         // ... from this size
+
+    // A regular file of the host (not a device node, nor the simulated
+    // host's stand-in for one): what is done to it outlives a host crash.
+    // True when in doubt.
+    bool hostFile() const;
 };
 
 class HostBackings : public BackingResolver {

@@ -69,7 +69,9 @@ std::string recordName(int fd)
 std::optional<PinRecord> readRecord(const std::string &path)
 {
     auto text = libxl::readFileIfExists(path);
-    if (!text)
+    // Empty: a device's claim, written without fsync, whose data a host
+    // crash lost; the domain that claimed it is gone with that crash.
+    if (!text || text->empty())
         return std::nullopt;
     auto j = nlohmann::json::parse(*text, nullptr, false);
     if (j.is_discarded() || !j.is_object())
@@ -85,7 +87,10 @@ std::optional<PinRecord> readRecord(const std::string &path)
 void writeRecord(const std::string &path, const PinRecord &r)
 {
     nlohmann::json j = {{"owner", r.owner}, {"path", r.path}, {"flags", r.flags}, {"file", r.file}};
-    libxl::writeFileAtomic(path, j.dump() + "\n");
+    // Only a file's record must outlive a host crash: its immutable flag
+    // does. A device's claim ends with the domain (and the host) anyway.
+    libxl::writeFileAtomic(path, j.dump() + "\n", 0600,
+                           r.file ? libxl::Durability::Durable : libxl::Durability::Volatile);
 }
 
 bool isRegular(int fd)

@@ -103,6 +103,17 @@ void SimHost::initialize()
     writeFileAtomic(stateFile(stateDir_), state.toJson().dump(1) + "\n", 0600, Durability::Volatile);
 }
 
+DefinitionSummary SimHost::summarize(const std::string &name, const std::string &xml)
+{
+    std::lock_guard<std::mutex> guard(parsedMutex_);
+    auto it = parsed_.find(name);
+    if (it != parsed_.end() && it->second.xml == xml)
+        return it->second.summary;
+    DefinitionSummary s = summarizeDefinition(xml);
+    parsed_[name] = {xml, s};
+    return s;
+}
+
 DomainInfo SimHost::buildInfo(const std::string &name, const SimDomainRuntime &rt)
 {
     const bool active = rt.state != DomainState::Shutoff && rt.domid;
@@ -111,7 +122,7 @@ DomainInfo SimHost::buildInfo(const std::string &name, const SimDomainRuntime &r
         xml = definitions_.get(name);
     if (!xml)
         raise(ErrorCode::Internal, _("simulated domain '%s' has no definition"), name.c_str());
-    const DefinitionSummary s = summarizeDefinition(*xml);
+    const DefinitionSummary s = summarize(name, *xml);
 
     DomainInfo info;
     info.name = name;

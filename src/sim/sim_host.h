@@ -10,13 +10,16 @@
 // Deleting the directory resets the host to its description.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "hypervisor/hypervisor.h"
 #include "hypervisor/domain_definitions.h"
+#include "hypervisor/domain_xml.h"
 #include "util/state_dir.h"
 #include "sim/sim_host_description.h"
 #include "sim/sim_state.h"
@@ -76,6 +79,15 @@ private:
     DomainLimitDefaults limits_;
     DefinitionStore definitions_;
     DefinitionStore live_;
+    // Each domain's definition as last parsed: a session lists every
+    // domain, and most definitions have not changed since the last one.
+    struct ParsedDefinition {
+        std::string xml;
+        DefinitionSummary summary;
+    };
+    std::mutex parsedMutex_;
+    std::map<std::string, ParsedDefinition> parsed_;
+    DefinitionSummary summarize(const std::string &name, const std::string &xml);
 };
 
 } // namespace xlnv::libxl

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <vector>
@@ -75,6 +76,9 @@ std::string resolveStateDir(const std::string &requested, bool simulated)
 
 void makeDirectories(const std::string &path)
 {
+    struct stat st;
+    if (lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+        return;   // the common case: one call instead of one per component
     std::string sofar;
     for (const auto &part : split(path, '/')) {
         if (part.empty())
@@ -83,7 +87,6 @@ void makeDirectories(const std::string &path)
         if (mkdir(sofar.c_str(), 0700) < 0 && errno != EEXIST)
             raiseSystem(errno, _("cannot create directory '%s'"), sofar.c_str());
     }
-    struct stat st;
     if (lstat(path.c_str(), &st) < 0)
         raiseSystem(errno, _("cannot create directory '%s'"), path.c_str());
     if (!S_ISDIR(st.st_mode))
@@ -177,6 +180,10 @@ StateLock::~StateLock()
         close(fd_);   // drops the flock
 }
 
+namespace {
+std::atomic<uint64_t> durableWrites{0};
+}
+
 void writeFileAtomic(const std::string &path, const std::string &content, mode_t mode,
                      Durability durability)
 {
@@ -214,8 +221,15 @@ void writeFileAtomic(const std::string &path, const std::string &content, mode_t
     if (renameat(dfd.get(), tmp.c_str(), dfd.get(), base.c_str()) < 0)
         fail(errno, _("cannot replace '%s'"), path);
     // Make the rename itself durable.
-    if (durability == Durability::Durable)
+    if (durability == Durability::Durable) {
         fsync(dfd.get());
+        durableWrites.fetch_add(1, std::memory_order_relaxed);
+    }
+}
+
+uint64_t durableWriteCount()
+{
+    return durableWrites.load(std::memory_order_relaxed);
 }
 
 std::optional<std::string> readFileIfExists(const std::string &path)

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -65,6 +66,9 @@ private:
 enum class Durability { Durable, Volatile };
 void writeFileAtomic(const std::string &path, const std::string &content, mode_t mode = 0600,
                      Durability durability = Durability::Durable);
+// How many durable writes this process made (the benchmark and the tests
+// count an operation's fsyncs with it).
+uint64_t durableWriteCount();
 // Read a state file without following a symbolic link (nullopt: missing).
 std::optional<std::string> readFileIfExists(const std::string &path);
 

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "util/state_dir.h"
+#include "libxl/domain_status.h"
 #include "sim/sim_hypervisor.h"
 #include "live_test_util.h"
 #include "util/error.h"
@@ -305,4 +306,50 @@ TEST(LiveAttach, ConfigOnlyDetachByAliasOfARunningDomainKeepsTheLiveDevice)
     EXPECT_EQ(host.driver().dumpXml("demo", true).find("model='nvdimm'"), std::string::npos);
     EXPECT_NE(host.driver().dumpXml("demo", false).find("<alias name='nvdimm0'/>"), std::string::npos);
     EXPECT_EQ(statsFor(host.conn().requireSimulated("test").stats(), "demo")->mapped_bytes, 64u << 20);
+}
+
+// The journal is fsynced only where a host crash would leave something to
+// undo (docs/live.rst): a devdax attach changes device nodes and mappings
+// alone; a file attach changes a file's owner and immutable flag.
+TEST(LiveAttach, OnlyAFileAttachWritesDurably)
+{
+    LiveHost host;
+    const std::string status = host.dir() + "/domains/demo/status.json";
+    uint64_t before = durableWriteCount();
+    const std::string dax = host.driver().attachDevice("demo", test::devdaxXml("1", "GiB"), kAffectLive);
+    EXPECT_EQ(durableWriteCount() - before, 0u);
+    auto record = readFileIfExists(status);
+    ASSERT_TRUE(record.has_value());
+    EXPECT_NE(record->find("\"host_file\": false"), std::string::npos) << *record;
+
+    const std::string file = host.mount() + "/durable.img";
+    before = durableWriteCount();
+    const std::string fileAlias = host.driver().attachDevice("demo", test::fileXml(file, 4), kAffectLive);
+    // The record of a file it may create, the intent, the pin record and
+    // the final record.
+    EXPECT_EQ(durableWriteCount() - before, 4u);
+    record = readFileIfExists(status);
+    ASSERT_TRUE(record.has_value());
+    EXPECT_NE(record->find("\"host_file\": true"), std::string::npos) << *record;
+
+    // With the file gone again, the record is back to device nodes only.
+    host.driver().detachDeviceAlias("demo", fileAlias, kAffectLive, true);
+    before = durableWriteCount();
+    host.driver().detachDeviceAlias("demo", dax, kAffectLive, true);
+    EXPECT_EQ(durableWriteCount() - before, 0u);
+}
+
+// An empty status file is what a host crash leaves of a record written
+// without fsync: the domain it described is gone, so it reads as none.
+TEST(LiveAttach, AnEmptyStatusFileReadsAsNoRecord)
+{
+    LiveHost host;
+    host.driver().attachDevice("demo", test::devdaxXml("1", "GiB"), kAffectLive);
+    const std::string status = host.dir() + "/domains/demo/status.json";
+    ASSERT_EQ(truncate(status.c_str(), 0), 0);
+    StatusStore store(host.dir());
+    EXPECT_FALSE(store.load("demo").has_value());
+    // Not so for a record that is merely damaged.
+    writeFileAtomic(status, "{\"name\": ");
+    EXPECT_THROW(store.load("demo"), Error);
 }

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 
@@ -10,6 +13,7 @@
 #include "util/error.h"
 #include "util/fd.h"
 #include "pmem/pin.h"
+#include "util/state_dir.h"
 
 using namespace xlnv;
 using namespace xlnv::test;
@@ -100,4 +104,32 @@ TEST_F(PinTest, KeepsAFlagTheFileAlreadyHad)
         BackingPin pin = BackingPin::acquire(fd.get(), dir.file("g.img"), dir.file("state"), "dom1");
     }
     EXPECT_EQ(flagsOf(fd.get()), with_noatime);
+}
+
+// A device's claim is written without fsync (it ends with the domain); a
+// host crash can leave it empty, which reads as no claim. A file's record
+// is fsynced, so an empty one never happens for a pinned file.
+TEST(PinClaim, AnEmptyDeviceClaimReadsAsNone)
+{
+    ScratchDir dir;
+    UniqueFd fd(open(dir.file("standin").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    ASSERT_TRUE(fd);
+    const uint64_t before = libxl::durableWriteCount();
+    {
+        BackingPin pin = BackingPin::acquire(fd.get(), dir.file("standin"), dir.file("state"), "dom1",
+                                             PinKind::ClaimOnly);
+        pin.persist();
+    }
+    EXPECT_EQ(libxl::durableWriteCount() - before, 0u);
+    ASSERT_TRUE(pinHolder(fd.get(), dir.file("state")).has_value());
+    bool emptied = false;
+    for (const auto &e : std::filesystem::directory_iterator(dir.file("state") + "/pmem-pins"))
+        if (e.path().extension() == ".json")
+            emptied = truncate(e.path().c_str(), 0) == 0;
+    ASSERT_TRUE(emptied);
+    EXPECT_FALSE(pinHolder(fd.get(), dir.file("state")).has_value());
+    // ... and the backing can be claimed again.
+    BackingPin again = BackingPin::acquire(fd.get(), dir.file("standin"), dir.file("state"), "dom2",
+                                           PinKind::ClaimOnly);
+    EXPECT_EQ(pinHolder(fd.get(), dir.file("state"))->owner, "dom2");
 }
