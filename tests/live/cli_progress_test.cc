@@ -98,6 +98,23 @@ TEST(CliProgress, JsonOnStdoutIsUnaffected)
     EXPECT_EQ(j["created"], true);
 }
 
+TEST(CliProgress, LinesAreTranslated)
+{
+    const char *localedir = std::getenv("LIBXL_NVDIMM_LOCALEDIR");
+    if (!localedir || !*localedir ||
+        !std::filesystem::exists(std::string(localedir) + "/de/LC_MESSAGES/libxl-nvdimm.mo"))
+        GTEST_SKIP() << "no built German catalogue (LIBXL_NVDIMM_LOCALEDIR; run through meson test)";
+    SimHostDir host;
+    const std::string file = host.fsdaxMount() + "/prov.img";
+    // C.UTF-8 honours LANGUAGE (plain C would not); no German locale needed.
+    const CliResult r = host.cli({"pmem-provision", file, "--size", "128M"},
+                                 {{"LC_ALL", "C.UTF-8"}, {"LANGUAGE", "de"}});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(contains(r.err, "Bereitstellung von " + file + ": 100%\n")) << r.err;
+    EXPECT_TRUE(contains(r.err, "Extents von " + file + " werden ermittelt\n")) << r.err;
+    EXPECT_FALSE(contains(r.err, "Provisioning")) << r.err;
+}
+
 TEST(CliProgress, AttachDeviceOfAFileGivesStepLines)
 {
     SimHostDir host;
