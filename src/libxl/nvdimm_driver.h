@@ -72,7 +72,7 @@ struct DriverOptions {
     // Hears the long steps of attach, prepare and start (filling and
     // resolving a backing, labelling, mapping ranges); empty: silent.
     // The driver never prints; the CLI passes its ProgressReporter.
-    ProgressFn progress;
+    ProgressFn progress = {};
 };
 // [hypervisor] eject_timeout_ms and advisory_readonly of the configuration file.
 DriverOptions driverOptionsFromConfig(const Config &config);

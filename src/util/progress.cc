@@ -60,7 +60,10 @@ ProgressStyle progressStyleFor(std::FILE *out, bool quiet)
     return isatty(fileno(out)) ? ProgressStyle::Bar : ProgressStyle::Lines;
 }
 
-ProgressReporter::ProgressReporter(std::FILE *out, ProgressStyle style) : out_(out), style_(style) {}
+ProgressReporter::ProgressReporter(std::FILE *out, ProgressStyle style, unsigned delayMs)
+    : out_(out), style_(style), showFromNs_(monotonicNs() + uint64_t{delayMs} * 1'000'000)
+{
+}
 
 ProgressReporter::~ProgressReporter()
 {
@@ -71,6 +74,12 @@ void ProgressReporter::update(const ProgressUpdate &u)
 {
     if (style_ == ProgressStyle::Quiet)
         return;
+    if (!active_) {
+        // A big fill is long work by itself; anything else once it lasts.
+        if ((u.phase != ProgressPhase::Provisioning || u.total < kLongFill) && monotonicNs() < showFromNs_)
+            return;
+        active_ = true;
+    }
     const bool newStep = !started_ || u.phase != phase_ || u.subject != subject_;
     if (newStep) {
         started_ = true;

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <string>
 
+#include <unistd.h>
+
 #include "util/progress.h"
 
 using namespace xlnv;
@@ -75,13 +77,40 @@ TEST(ProgressReporter, LinesForManyRangesStayFew)
 {
     Capture c;
     {
-        ProgressReporter r(c.file(), ProgressStyle::Lines);
+        ProgressReporter r(c.file(), ProgressStyle::Lines, 0);
         for (uint64_t i = 1; i <= 5000; ++i)
             r.update({ProgressPhase::Mapping, "demo", i, 5000});
     }
     const std::string out = c.text();
     EXPECT_LE(count(out, '\n'), 11u) << out;
     EXPECT_NE(out.find("Mapping into domain 'demo': range 5000 of 5000\n"), std::string::npos) << out;
+}
+
+TEST(ProgressReporter, QuickWorkWithoutAFillStaysSilent)
+{
+    Capture c;
+    for (ProgressStyle style : {ProgressStyle::Lines, ProgressStyle::Bar}) {
+        ProgressReporter r(c.file(), style);
+        r.update({ProgressPhase::Labelling, "demo"});
+        r.update({ProgressPhase::Mapping, "demo", 1, 1});
+        r.update({ProgressPhase::Provisioning, "/x.img", 0, 0});   // nothing to fill
+        r.update({ProgressPhase::Provisioning, "/y.img", 0, 64 * MiB});   // a small fill
+    }
+    EXPECT_EQ(c.text(), "");
+}
+
+TEST(ProgressReporter, WorkThatLastsShowsAfterTheDelay)
+{
+    Capture c;
+    {
+        ProgressReporter r(c.file(), ProgressStyle::Lines, 50);
+        r.update({ProgressPhase::Resolving, "/x.img"});
+        EXPECT_EQ(c.text(), "");
+        usleep(60'000);
+        r.update({ProgressPhase::Mapping, "demo", 1, 3});
+        r.update({ProgressPhase::Mapping, "demo", 3, 3});
+    }
+    EXPECT_EQ(c.text(), "Mapping into domain 'demo': range 1 of 3\nMapping into domain 'demo': range 3 of 3\n");
 }
 
 TEST(ProgressReporter, BarRewritesOneLineAndEndsIt)
@@ -112,7 +141,7 @@ TEST(ProgressReporter, BarLineEndedWhenTheWorkFails)
     Capture c;
     try {
         ProgressReporter r(c.file(), ProgressStyle::Bar);
-        r.update({ProgressPhase::Provisioning, "/x.img", 0, 100 * MiB});
+        r.update({ProgressPhase::Provisioning, "/x.img", 0, 1024 * MiB});
         throw std::runtime_error("interrupted");
     } catch (const std::runtime_error &) {
         std::fputs("error: operation interrupted\n", c.file());
