@@ -69,7 +69,7 @@ double nsPerUpdate(std::FILE *sink, ProgressStyle style, uint64_t size)
     const auto t0 = std::chrono::steady_clock::now();
     double s = 0;
     do {
-        ProgressReporter r(sink, style);
+        ProgressReporter r(sink, style, 0);
         for (uint64_t done = 0; done <= size; done += kReportEvery, ++calls)
             r.update({ProgressPhase::Provisioning, "/bench/progress.img", done, size});
         r.finish();
@@ -99,7 +99,7 @@ int main()
             for (int k = 0; k < 3; ++k) {
                 // Each variant first, second and third in turn: the disk's
                 // own drift does not favour one.
-                ProgressReporter l(sink, ProgressStyle::Lines), b(sink, ProgressStyle::Bar);
+                ProgressReporter l(sink, ProgressStyle::Lines, 0), b(sink, ProgressStyle::Bar, 0);   // 0: always drawing
                 switch ((i + k) % 3) {
                 case 0:
                     none.push_back(fillOnce(path, size, {}));

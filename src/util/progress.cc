@@ -60,8 +60,8 @@ ProgressStyle progressStyleFor(std::FILE *out, bool quiet)
     return isatty(fileno(out)) ? ProgressStyle::Bar : ProgressStyle::Lines;
 }
 
-ProgressReporter::ProgressReporter(std::FILE *out, ProgressStyle style, unsigned delayMs)
-    : out_(out), style_(style), showFromNs_(monotonicNs() + uint64_t{delayMs} * 1'000'000)
+ProgressReporter::ProgressReporter(std::FILE *out, ProgressStyle style, uint64_t longFill)
+    : out_(out), style_(style), longFill_(longFill)
 {
 }
 
@@ -75,8 +75,7 @@ void ProgressReporter::update(const ProgressUpdate &u)
     if (style_ == ProgressStyle::Quiet)
         return;
     if (!active_) {
-        // A big fill is long work by itself; anything else once it lasts.
-        if ((u.phase != ProgressPhase::Provisioning || u.total < kLongFill) && monotonicNs() < showFromNs_)
+        if (longFill_ && (u.phase != ProgressPhase::Provisioning || u.total < longFill_))
             return;
         active_ = true;
     }

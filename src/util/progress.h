@@ -2,10 +2,10 @@
 // labelling, mapping ranges): the library reports it through a callback
 // its caller passes down and never prints. ProgressReporter is the one
 // way to show it (the CLI's, on stderr): an updating line on a terminal,
-// a line per coarse step otherwise, nothing when quiet. Only work that
-// lasts shows: nothing until a fill of kLongFill or more starts or the
-// command has run for the delay (like git's delayed progress), so a
-// quick attach stays as silent as virsh. It draws only when what it shows changes,
+// a line per coarse step otherwise, nothing when quiet. Only long work
+// shows: nothing until a fill of `longFill` bytes or more starts (then
+// that and every later step), so a quick attach stays as silent as
+// virsh. (Not a time threshold: output must not depend on the load.) It draws only when what it shows changes,
 // so reporting costs nothing measurable (bench/progress_bench.cc).
 #pragma once
 
@@ -45,10 +45,9 @@ ProgressStyle progressStyleFor(std::FILE *out, bool quiet);
 
 class ProgressReporter {
 public:
-    static constexpr unsigned kDefaultDelayMs = 2000;
-    static constexpr uint64_t kLongFill = 1ull << 30;   // bytes: shows at once
-    // The delay counts from construction (the command's start).
-    ProgressReporter(std::FILE *out, ProgressStyle style, unsigned delayMs = kDefaultDelayMs);
+    static constexpr uint64_t kLongFill = 1ull << 30;
+    // `longFill` 0: every step shows.
+    ProgressReporter(std::FILE *out, ProgressStyle style, uint64_t longFill = kLongFill);
     // Ends an open bar line, so an error printed next starts on its own line.
     ~ProgressReporter();
     ProgressReporter(const ProgressReporter &) = delete;
@@ -67,7 +66,7 @@ private:
     ProgressStyle style_;
     ProgressPhase phase_ = ProgressPhase::Provisioning;
     std::string subject_;
-    uint64_t showFromNs_;     // steps before this time stay silent (a fill shows at once)
+    uint64_t longFill_;
     bool active_ = false;     // showing
     bool started_ = false;    // a step was seen
     unsigned shown_ = 0;      // Lines: tenths shown + 1; Bar: percent shown + 1
