@@ -29,14 +29,14 @@ using ull = unsigned long long;
 // devices the domain has already are only resolved.
 class ProvisioningResolver : public BackingResolver {
 public:
-    ProvisioningResolver(HostBackings &backings, std::string path, uint64_t size)
-        : backings_(backings), path_(std::move(path)), size_(size)
+    ProvisioningResolver(HostBackings &backings, std::string path, uint64_t size, const ProgressFn &progress)
+        : backings_(backings), path_(std::move(path)), size_(size), progress_(progress)
     {
     }
     ResolvedBacking resolve(const conf::NvdimmDef &def) override
     {
         if (def.path == path_ && !made) {
-            made = std::make_shared<HeldBacking>(backings_.hold(path_, size_));
+            made = std::make_shared<HeldBacking>(backings_.hold(path_, size_, progress_));
             return made->resolved;
         }
         return backings_.resolve(def);
@@ -47,6 +47,7 @@ private:
     HostBackings &backings_;
     std::string path_;
     uint64_t size_;
+    const ProgressFn &progress_;
 };
 
 } // namespace
@@ -146,7 +147,7 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
                 store.save(st);
 
             liveStep("attach: provision backing");
-            ProvisioningResolver resolver(hb, def.path, def.size_kib * 1024);
+            ProvisioningResolver resolver(hb, def.path, def.size_kib * 1024, options.progress);
             GuestLayout layout;
             try {
                 LayoutOptions lo;
@@ -200,6 +201,7 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             auto self = [&st, alias]() -> DeviceStatus & { return *st.find(alias); };
 
             const auto plan = securityPlan(st, liveBefore);
+            report(ProgressPhase::Labelling, name);
             labelAndPin(st, {HeldDevice{alias, held, backingRequest(ds)}}, plan, false,
                         "attach: label backing", "attach: pin backing", undo);
 
@@ -209,10 +211,13 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
                 undo.push([&hv, domid, r] { hv.revokeIomem(domid, r.mfn, r.nr); });
             }
 
+            const uint64_t nranges = self().ranges.size();
+            uint64_t mapped = 0;
             for (const auto &r : self().ranges) {
                 liveStep("attach: map range");
                 hv.mapMemory(domid, r.gfn, r.mfn, r.nr);
                 undo.push([&hv, domid, r] { hv.unmapMemory(domid, r.gfn, r.mfn, r.nr); });
+                report(ProgressPhase::Mapping, name, ++mapped, nranges);
             }
 
             liveStep("attach: update the guest's ACPI data");

@@ -28,19 +28,20 @@ namespace {
 // Provisions every backing the layout asks for, remembering what it made.
 class ProvisionAll : public BackingResolver {
 public:
-    explicit ProvisionAll(HostBackings &backings) : backings_(backings) {}
+    ProvisionAll(HostBackings &backings, const ProgressFn &progress) : backings_(backings), progress_(progress) {}
     ResolvedBacking resolve(const conf::NvdimmDef &def) override
     {
         auto it = made.find(def.path);
         if (it == made.end())
             it = made.emplace(def.path, std::make_shared<HeldBacking>(
-                                            backings_.hold(def.path, def.size_kib * 1024))).first;
+                                            backings_.hold(def.path, def.size_kib * 1024, progress_))).first;
         return it->second->resolved;
     }
     std::map<std::string, HeldRef> made;   // by path, held open
 
 private:
     HostBackings &backings_;
+    const ProgressFn &progress_;
 };
 
 std::string lowerCase(std::string s)
@@ -79,7 +80,7 @@ PreparedDomain NvdimmDriver::Impl::prepareLocked(conf::DomainXml &dom, const std
     store.save(st);
 
     liveStep("prepare: provision backings");
-    ProvisionAll resolver(hb);
+    ProvisionAll resolver(hb, options.progress);
     LayoutOptions lo;
     lo.phys_addr_bits = physBits;   // checked before any backing is provisioned
     lo.hotplug_irq = nvdimmHotplugIrq(conn.config());
@@ -123,6 +124,8 @@ PreparedDomain NvdimmDriver::Impl::prepareLocked(conf::DomainXml &dom, const std
         locks.push_back(std::make_unique<BackingLock>(conn.stateDir(), h->fd.get(), h->object));
 
     const std::string xml = dom.format();
+    if (!held.empty())
+        report(ProgressPhase::Labelling, name);
     labelAndPin(st, held, securityPlan(st, xml), true, "prepare: label backings", "prepare: pin backing",
                 undo);
 
@@ -211,12 +214,14 @@ DomainInfo NvdimmDriver::Impl::start(const std::string &name, bool paused)
             d.granted = d.mapped = true;
         store.save(st);
         const libxl_domain_build_info &b = cfg.get()->b_info;
+        const uint64_t nranges = static_cast<uint64_t>(b.num_iomem);
         for (int i = 0; i < b.num_iomem; i++) {
             const libxl_iomem_range &r = b.iomem[i];
             liveStep("start: grant iomem permission");
             conn.hypervisor().grantIomem(domid, r.start, r.number);
             liveStep("start: map range");
             conn.hypervisor().mapMemory(domid, r.gfn, r.start, r.number);
+            report(ProgressPhase::Mapping, name, static_cast<uint64_t>(i) + 1, nranges);
         }
 
         liveStep("start: tell the guest");

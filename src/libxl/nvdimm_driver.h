@@ -32,6 +32,7 @@
 #include "libxl/device_event.h"
 #include "libxl/guest_layout.h"
 #include "hypervisor/hypervisor.h"
+#include "util/progress.h"
 
 namespace xlnv {
 class Config;
@@ -68,6 +69,10 @@ struct DriverOptions {
     // writable mapping and only the NFIT says read-only
     // ([hypervisor] advisory_readonly). Off: such a device is refused.
     bool advisory_readonly = false;
+    // Hears the long steps of attach, prepare and start (filling and
+    // resolving a backing, labelling, mapping ranges); empty: silent.
+    // The driver never prints; the CLI passes its ProgressReporter.
+    ProgressFn progress = {};
 };
 // [hypervisor] eject_timeout_ms and advisory_readonly of the configuration file.
 DriverOptions driverOptionsFromConfig(const Config &config);

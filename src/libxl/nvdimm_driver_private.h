@@ -74,6 +74,13 @@ struct NvdimmDriver::Impl {
     int nextCallbackId = 1;
     std::vector<DeviceEvent> queued;
 
+    // Tells options.progress, if any.
+    void report(ProgressPhase phase, const std::string &subject, uint64_t done = 0, uint64_t total = 0) const
+    {
+        if (options.progress)
+            options.progress({phase, subject, done, total});
+    }
+
     // --- live_steps.cc ---
     void queueEvent(DeviceEventKind kind, const std::string &domain, const std::string &uuid,
                     const std::string &alias, std::optional<bool> guestNotified = std::nullopt);

@@ -49,9 +49,9 @@ public:
         return resolveBackingPath(inventory_, def.path, 0);
     }
 
-    HeldBacking hold(const std::string &path, uint64_t size) override
+    HeldBacking hold(const std::string &path, uint64_t size, const ProgressFn &progress) override
     {
-        ProvisionedBacking p = provisionBacking(inventory_, path, size);
+        ProvisionedBacking p = provisionBacking(inventory_, path, size, {}, progress);
         HeldBacking out;
         out.path = path;
         out.object = path;

@@ -18,6 +18,7 @@
 #include "pmem/backing_resolver.h"
 #include "pmem/pin.h"
 #include "util/fd.h"
+#include "util/progress.h"
 #include "util/safe_open.h"
 
 namespace xlnv::libxl {
@@ -47,8 +48,9 @@ public:
     // Open `path` beneath the roots, create a missing file (mode 0600),
     // fill it up to `size` bytes without touching existing data, resolve
     // it. Devices are resolved only. A file created here is removed again
-    // (a grown one cut back) when this fails.
-    virtual HeldBacking hold(const std::string &path, uint64_t size) = 0;
+    // (a grown one cut back) when this fails. `progress` (may be empty)
+    // hears the fill and the resolving.
+    virtual HeldBacking hold(const std::string &path, uint64_t size, const ProgressFn &progress) = 0;
     // The object `path` names now as O_PATH (nothing opened for I/O);
     // invalid when it does not exist. Throws for a path outside the roots.
     virtual UniqueFd probe(const std::string &path) = 0;

@@ -115,7 +115,7 @@ bool fillDax(int fd, const Range &r, uint64_t &done, uint64_t total, const Progr
         pmem_memset_persist(m.addr, 0, len);
         done += len;
         if (progress)
-            progress(done, total);
+            progress({ProgressPhase::Provisioning, path, done, total});
     }
     return true;
 }
@@ -140,7 +140,7 @@ void fillPlain(int fd, const Range &r, uint64_t &done, uint64_t total, const Pro
         done += static_cast<uint64_t>(n);
         since_report += static_cast<uint64_t>(n);
         if (progress && (since_report >= kFillChunk || off >= end)) {
-            progress(done, total);
+            progress({ProgressPhase::Provisioning, path, done, total});
             since_report = 0;
         }
     }
@@ -185,6 +185,8 @@ ProvisionResult fillFile(int fd, uint64_t size, bool dax, const std::string &pat
         for (const Range &r : ranges)
             total += r.length;
         uint64_t done = 0;
+        if (progress && total)
+            progress({ProgressPhase::Provisioning, path, 0, total});
         bool use_dax = map_ok;
         for (const Range &r : ranges) {
             if (use_dax && fillDax(fd, r, done, total, progress, path))
@@ -223,6 +225,8 @@ ProvisionedBacking provisionBacking(PmemInventory &inventory, const std::string 
     try {
         if (backing.kind == BackingKind::DaxFile)
             out.fill = fillFile(backing.fd.get(), size, backing.dax, path, progress);
+        if (progress)
+            progress({ProgressPhase::Resolving, path, 0, 0});
         out.resolved = resolveBacking(backing, size);
     } catch (...) {
         if (backing.created)

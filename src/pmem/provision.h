@@ -14,11 +14,9 @@
 
 #include "pmem/backing.h"
 #include "pmem/inventory.h"
+#include "util/progress.h"
 
 namespace xlnv {
-
-// Called now and then with bytes filled so far and bytes to fill in total.
-using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
 
 struct ProvisionResult {
     uint64_t old_size = 0;        // file size before
@@ -30,7 +28,8 @@ struct ProvisionResult {
 // `dax`, zeroes are written through a MAP_SYNC mapping with non-temporal
 // stores; otherwise with pwrite. On XFS an empty file first gets a 2 MiB
 // extent size hint; then fallocate, then only the ranges FIEMAP reports
-// as holes or UNWRITTEN are written. Throws xlnv::Error; the caller
+// as holes or UNWRITTEN are written. `progress` hears Provisioning (bytes
+// filled of bytes to fill: 0 first, then every 64 MiB). Throws xlnv::Error; the caller
 // removes a file it created.
 ProvisionResult fillFile(int fd, uint64_t size, bool dax, const std::string &path,
                          const ProgressFn &progress = {});
@@ -41,6 +40,7 @@ class PmemInventory;
 // Open (creating when missing), check, fill and resolve a backing in one
 // step: what `pmem-provision` does. Devices are only checked (big enough).
 // On failure a file created here is removed; an existing one is left as it was.
+// `progress` hears the fill, then Resolving.
 struct ProvisionedBacking {
     ResolvedBacking resolved;
     ProvisionResult fill;

@@ -46,7 +46,7 @@ public:
         return inventory_.resolveBacking(def.path);
     }
 
-    HeldBacking hold(const std::string &path, uint64_t size) override
+    HeldBacking hold(const std::string &path, uint64_t size, const ProgressFn &progress) override
     {
         HeldBacking out;
         out.path = path;
@@ -90,7 +90,9 @@ public:
             out.fd = out.created ? std::move(fd) : reopenForIo(fd.get(), O_RDWR, path);
             out.old_size = static_cast<uint64_t>(st.st_size);
             out.grown = !out.created && out.old_size < size;
-            fillFile(out.fd.get(), size, false, path);
+            fillFile(out.fd.get(), size, false, path, progress);
+            if (progress)
+                progress({ProgressPhase::Resolving, path, 0, 0});
             out.resolved = inventory_.resolveFile(out.fd.get(), path);
         } catch (...) {
             discard(out);

@@ -131,13 +131,18 @@ TEST_F(ProvisionFile, ReportsProgressUpToTheTotal)
     UniqueFd fd = openFile(dir.file("progress.img"));
     uint64_t last_done = 0, last_total = 0;
     unsigned calls = 0;
-    fillFile(fd.get(), 130 * MiB, false, "progress.img", [&](uint64_t done, uint64_t total) {
-        EXPECT_GE(done, last_done);
-        last_done = done;
-        last_total = total;
+    fillFile(fd.get(), 130 * MiB, false, "progress.img", [&](const ProgressUpdate &u) {
+        EXPECT_EQ(u.phase, ProgressPhase::Provisioning);
+        EXPECT_EQ(u.subject, "progress.img");
+        if (calls == 0) {
+            EXPECT_EQ(u.done, 0u);   // told at once, before the first write
+        }
+        EXPECT_GE(u.done, last_done);
+        last_done = u.done;
+        last_total = u.total;
         calls++;
     });
-    EXPECT_GE(calls, 2u);
+    EXPECT_GE(calls, 3u);
     EXPECT_EQ(last_done, 130 * MiB);
     EXPECT_EQ(last_total, 130 * MiB);
 }

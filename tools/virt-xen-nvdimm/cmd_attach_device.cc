@@ -32,10 +32,12 @@ const CommandRegistrar registrar({
         return [opts, libvirtUri](Context &ctx) {
     installInterruptHandlers();   // Ctrl-C rolls back instead of killing
             const std::string xml = readInputFile(opts->file);
-            auto s = openDriver(ctx);
+            ProgressReporter progress = progressReporter(ctx);
+            auto s = openDriver(ctx, progress.callback());
             const unsigned flags = resolveModifyFlags(opts->modify, *s.conn, opts->domain);
             attachWithLibvirt(libvirtMetadataUri(*libvirtUri), opts->domain, xml, flags,
                               [&](unsigned f) { return s.driver->attachDevice(opts->domain, xml, f); });
+            progress.finish();
             std::printf("%s\n", _("Device attached successfully"));
             return 0;
         };

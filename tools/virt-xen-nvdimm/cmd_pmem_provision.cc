@@ -31,9 +31,11 @@ struct ProvisionArgs {
 
 // On a connection's own host (a simulated one): provisioned in its
 // namespaces, the way attach-device provisions.
-int runOnConnection(const ProvisionArgs &args, uint64_t size, libxl::HostBackings &backings)
+int runOnConnection(const ProvisionArgs &args, uint64_t size, libxl::HostBackings &backings,
+                    ProgressReporter &progress)
 {
-    const libxl::HeldBacking result = backings.hold(args.path, size);
+    const libxl::HeldBacking result = backings.hold(args.path, size, progress.callback());
+    progress.finish();
     if (args.json) {
         nlohmann::json j = resolvedBackingToJson(result.resolved);
         j["created"] = result.created;
@@ -49,26 +51,16 @@ int runOnConnection(const ProvisionArgs &args, uint64_t size, libxl::HostBacking
     return 0;
 }
 
-int runPmemProvision(const ProvisionArgs &args, PmemSource source)
+int runPmemProvision(const ProvisionArgs &args, PmemSource source, const Context &ctx)
 {
     installInterruptHandlers();   // Ctrl-C rolls back instead of killing
     const uint64_t size = parseByteSize(args.size, "--size");
+    ProgressReporter progress = progressReporter(ctx);
     if (libxl::HostBackings *backings = source.connectionBackings())
-        return runOnConnection(args, size, *backings);
-    ProgressFn progress;
-    const bool tty = isatty(STDERR_FILENO);
-    if (tty)
-        progress = [](uint64_t done, uint64_t total) {
-            std::fputc('\r', stderr);
-            std::fprintf(stderr, _("Provisioning: %3u%% (%llu of %llu MiB)"),
-                         total ? static_cast<unsigned>(done * 100 / total) : 100u,
-                         static_cast<unsigned long long>(done >> 20),
-                         static_cast<unsigned long long>(total >> 20));
-            std::fflush(stderr);
-        };
-    ProvisionedBacking result = provisionBacking(source.inventory(), args.path, size, args.roots, progress);
-    if (tty && result.fill.filled)
-        std::fprintf(stderr, "\n");
+        return runOnConnection(args, size, *backings, progress);
+    ProvisionedBacking result =
+        provisionBacking(source.inventory(), args.path, size, args.roots, progress.callback());
+    progress.finish();
     if (args.json) {
         nlohmann::json j = resolvedBackingToJson(result.resolved);
         j["created"] = result.created;
@@ -104,7 +96,7 @@ const CommandRegistrar registrar({
                      "file is grown to SIZE by filling its tail. LIBXL_NVDIMM_PMEM_FIXTURE=FILE takes "
                      "the namespaces from a JSON fixture."));
         auto open = PmemSource::forCommand(sub);
-        return [args, open](Context &ctx) { return runPmemProvision(*args, open(ctx)); };
+        return [args, open](Context &ctx) { return runPmemProvision(*args, open(ctx), ctx); };
     },
 });
 

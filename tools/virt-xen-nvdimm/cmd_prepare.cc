@@ -29,7 +29,8 @@ struct PrepareOptions {
 int runPrepare(const PrepareOptions &opts, Context &ctx)
 {
     installInterruptHandlers();   // Ctrl-C rolls back instead of killing
-    auto s = openDriver(ctx);
+    ProgressReporter progress = progressReporter(ctx);
+    auto s = openDriver(ctx, progress.callback());
     std::string xml;
     if (!opts.xmlFile.empty()) {
         xml = readInputFile(opts.xmlFile);
@@ -42,6 +43,7 @@ int runPrepare(const PrepareOptions &opts, Context &ctx)
         xml = s.driver->dumpXml(opts.domain, true);
     }
     const libxl::PreparedDomain prepared = s.driver->prepare(xml);
+    progress.finish();
     for (const auto &dev : prepared.layout.devices)
         std::printf(_("%s: %s (%s), slot %u, guest base %s, %s, %zu iomem range(s)\n"),
                     dev.name.c_str(), dev.backing.path.c_str(), backingKindName(dev.backing.kind),

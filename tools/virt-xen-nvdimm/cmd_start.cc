@@ -25,8 +25,10 @@ const CommandRegistrar registrar({
         sub.add_flag("--paused", opts->paused, _("leave the guest paused after creation"));
         return [opts](Context &ctx) {
             installInterruptHandlers();   // Ctrl-C rolls back instead of killing
-            auto s = openDriver(ctx);
+            ProgressReporter progress = progressReporter(ctx);
+            auto s = openDriver(ctx, progress.callback());
             const libxl::DomainInfo info = s.driver->start(opts->domain, opts->paused);
+            progress.finish();
             std::printf(_("Domain '%s' started\n"), info.name.c_str());
             return 0;
         };

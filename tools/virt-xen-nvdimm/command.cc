@@ -18,6 +18,11 @@ std::vector<CommandInfo> &commandRegistry()
     return registry;
 }
 
+ProgressReporter progressReporter(const Context &ctx)
+{
+    return ProgressReporter(stderr, progressStyleFor(stderr, ctx.quiet));
+}
+
 std::string readInputFile(const std::string &path)
 {
     std::ostringstream buf;

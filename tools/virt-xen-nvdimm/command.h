@@ -8,13 +8,20 @@
 #include <string>
 #include <vector>
 
+#include "util/progress.h"
+
 namespace xlnv::cli {
 
 // Global options, shared by every command.
 struct Context {
     std::string uri;       // -c/--connect; empty: chosen when needed (connectionUri())
     std::string stateDir;  // --state-dir, default from LIBXL_NVDIMM_STATE_DIR
+    bool quiet = false;    // -q/--quiet: no progress
 };
+
+// Progress of long work on stderr: a bar on a terminal, a line per step
+// otherwise, nothing with --quiet. Call finish() before printing results.
+ProgressReporter progressReporter(const Context &ctx);
 
 // A command adds its options to `sub` and returns what runs it; the
 // runner returns the process exit status (0 success) or throws

@@ -5,12 +5,13 @@
 
 namespace xlnv::cli {
 
-DriverSession openDriver(const Context &ctx)
+DriverSession openDriver(const Context &ctx, ProgressFn progress)
 {
     DriverSession session;
     session.conn = openConnection(ctx);
-    session.driver = std::make_unique<libxl::NvdimmDriver>(
-        *session.conn, libxl::driverOptionsFromConfig(session.conn->config()));
+    libxl::DriverOptions options = libxl::driverOptionsFromConfig(session.conn->config());
+    options.progress = std::move(progress);
+    session.driver = std::make_unique<libxl::NvdimmDriver>(*session.conn, std::move(options));
     return session;
 }
 

@@ -17,6 +17,7 @@ struct DriverSession {
 
 // Opens the connection and the driver; [hypervisor] eject_timeout_ms of
 // the configuration file sets how long detach waits for the guest.
-DriverSession openDriver(const Context &ctx);
+// `progress` hears attach's, prepare's and start's long steps.
+DriverSession openDriver(const Context &ctx, ProgressFn progress = {});
 
 } // namespace xlnv::cli

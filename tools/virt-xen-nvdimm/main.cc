@@ -45,6 +45,7 @@ int main(int argc, char **argv)
     app.add_option("--state-dir", ctx.stateDir,
                    _("state directory (default: $LIBXL_NVDIMM_STATE_DIR)"))
         ->option_text("DIR");
+    app.add_flag("-q,--quiet", ctx.quiet, _("quiet mode: no progress output"));
     app.set_version_flag("-V,--version", std::string("virt-xen-nvdimm ") + PACKAGE_VERSION,
                          _("print the version and exit"));
 
