@@ -219,14 +219,7 @@ TtyRun runOnTty(const SimHostDir &host, const std::vector<std::string> &args,
         dup2(in, 0);
         dup2(out, 1);
         dup2(slave, 2);
-        for (const auto &[k, v] : env)
-            setenv(k.c_str(), v.c_str(), 1);
-        std::vector<char *> cargv;
-        for (auto &a : argv)
-            cargv.push_back(a.data());
-        cargv.push_back(nullptr);
-        execv(cargv[0], cargv.data());
-        _exit(127);
+        execWithEnv(argv, env);
     }
     close(slave);
     TtyRun r;

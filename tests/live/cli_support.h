@@ -45,6 +45,25 @@ inline std::string cliPath()
     return bin && *bin ? bin : "virt-xen-nvdimm";
 }
 
+// In a forked child: set `env` (an empty value unsets a variable) and run
+// argv[0]; exit status 127 when it cannot be run.
+[[noreturn]] inline void execWithEnv(std::vector<std::string> argv,
+                                     const std::map<std::string, std::string> &env)
+{
+    for (const auto &[k, v] : env) {
+        if (v.empty())
+            unsetenv(k.c_str());
+        else
+            setenv(k.c_str(), v.c_str(), 1);
+    }
+    std::vector<char *> cargv;
+    for (auto &a : argv)
+        cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    execv(cargv[0], cargv.data());
+    _exit(127);
+}
+
 // A running virt-xen-nvdimm; wait() collects it.
 class CliProcess {
 public:
@@ -69,18 +88,7 @@ public:
             dup2(in, 0);
             dup2(out, 1);
             dup2(err, 2);
-            for (const auto &[k, v] : env) {
-                if (v.empty())
-                    unsetenv(k.c_str());
-                else
-                    setenv(k.c_str(), v.c_str(), 1);
-            }
-            std::vector<char *> cargv;
-            for (auto &a : argv)
-                cargv.push_back(a.data());
-            cargv.push_back(nullptr);
-            execv(cargv[0], cargv.data());
-            _exit(127);
+            execWithEnv(argv, env);
         }
     }
     ~CliProcess()
