@@ -49,7 +49,11 @@ std::optional<std::string> DefinitionStore::get(const std::string &name) const
 
 void DefinitionStore::define(const std::string &name, const std::string &xml)
 {
-    const DefinitionSummary s = summarizeDefinition(xml);
+    define(name, xml, summarizeDefinition(xml));
+}
+
+void DefinitionStore::define(const std::string &name, const std::string &xml, const DefinitionSummary &s)
+{
     if (s.name != name)
         raise(ErrorCode::InvalidArg, _("domain definition names '%s', expected '%s'"),
               s.name.c_str(), name.c_str());

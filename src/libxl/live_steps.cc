@@ -153,15 +153,18 @@ security::DomainRef NvdimmDriver::Impl::domainRef(const DomainStatus &status) co
 security::SecurityPlan NvdimmDriver::Impl::securityPlan(const DomainStatus &status,
                                                         const std::string &xml) const
 {
-    std::vector<security::SeclabelDef> seclabels;
-    if (!xml.empty()) {
-        conf::DomainXml dom = conf::DomainXml::parseString(xml, 0);
-        seclabels = security::parseDomainSeclabels(dom.doc());
-    }
-    return securityManager().plan(domainRef(status), seclabels);
+    if (xml.empty())
+        return securityManager().plan(domainRef(status), {});
+    return securityPlan(status, conf::DomainXml::parseString(xml, 0));
 }
 
-void NvdimmDriver::Impl::publishGuest(DomainStatus &status)
+security::SecurityPlan NvdimmDriver::Impl::securityPlan(const DomainStatus &status,
+                                                        const conf::DomainXml &dom) const
+{
+    return securityManager().plan(domainRef(status), security::parseDomainSeclabels(dom.doc()));
+}
+
+void NvdimmDriver::Impl::publishGuest(DomainStatus &status, std::optional<uint32_t> domid)
 {
     const GuestLayout layout = status.guestLayout();
     const acpi::Bytes blob = buildLayoutFirmware(layout);
@@ -177,7 +180,9 @@ void NvdimmDriver::Impl::publishGuest(DomainStatus &status)
         writeFileAtomic(path, std::string(blob.begin(), blob.end()), 0600, Durability::Volatile);
         status.acpi_firmware = path;
     }
-    if (auto domid = activeDomid(status)) {
+    if (!domid)
+        domid = activeDomid(status);
+    if (domid) {
         GuestNvdimmView view;
         for (const auto &d : layout.devices)
             view.nvdimms.push_back({d.name, d.base, d.size});

@@ -98,10 +98,13 @@ struct NvdimmDriver::Impl {
     security::SecurityManager securityManager() const;
     security::DomainRef domainRef(const DomainStatus &status) const;
     security::SecurityPlan securityPlan(const DomainStatus &status, const std::string &xml) const;
+    security::SecurityPlan securityPlan(const DomainStatus &status, const conf::DomainXml &dom) const;
 
     // Rewrite the acpi_firmware blob (and, on sim, the guest's view) from
     // the devices the guest is told about.
-    void publishGuest(DomainStatus &status);
+    // `domid`: the running domain's id where the caller holds it (under
+    // the domain lock); else it is looked up.
+    void publishGuest(DomainStatus &status, std::optional<uint32_t> domid = std::nullopt);
 
     // Hotplug (docs/live.rst): what the guest's tables say, recorded when
     // we lay them out (prepare/start) ...

@@ -427,7 +427,7 @@ std::optional<std::string> SimHypervisor::liveDefinition(const std::string &name
 
 bool SimHypervisor::storeLiveDefinition(const std::string &name, const std::string &xml)
 {
-    host_->liveDefinitions().define(name, xml);
+    host_->storeLiveDefinition(name, xml);
     return true;
 }
 
