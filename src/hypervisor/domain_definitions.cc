@@ -1,6 +1,7 @@
 #include "hypervisor/domain_definitions.h"
 
 #include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -45,6 +46,14 @@ std::vector<std::string> DefinitionStore::names() const
 std::optional<std::string> DefinitionStore::get(const std::string &name) const
 {
     return readFileIfExists(pathFor(name));
+}
+
+bool DefinitionStore::has(const std::string &name) const
+{
+    if (name.empty() || name[0] == '.' || name.find('/') != std::string::npos)
+        return false;
+    struct stat st;
+    return lstat((dir_ + "/" + name + ".xml").c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
 void DefinitionStore::define(const std::string &name, const std::string &xml)

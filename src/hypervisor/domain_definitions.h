@@ -21,6 +21,9 @@ public:
 
     std::vector<std::string> names() const;              // sorted
     std::optional<std::string> get(const std::string &name) const;
+    // Whether there is a definition called `name` (false for a name that
+    // cannot be one).
+    bool has(const std::string &name) const;
     // Adds or replaces; the XML must carry <name> equal to `name`.
     void define(const std::string &name, const std::string &xml);
     // The same, with the XML's summary already made (the caller parsed it).

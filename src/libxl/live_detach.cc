@@ -135,7 +135,7 @@ std::string NvdimmDriver::Impl::detach(const DomainInfo &info, const conf::Nvdim
 
         liveStep("detach: restore security labels");
         if (*held) {
-            auto sm = securityManager();
+            const auto &sm = securityManager();
             const security::BackingRequest req = backingRequest(dev, held->get());
             sm.restoreBackings(domainRef(st), securityPlan(st, work), {req}, false);
             undo.push([this, &st, held, req, liveBefore] {

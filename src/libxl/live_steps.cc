@@ -54,6 +54,18 @@ NvdimmDriver::Impl::Impl(Connection &c, DriverOptions o)
 {
 }
 
+void NvdimmDriver::Impl::sweepSharedTemps(bool always)
+{
+    std::lock_guard<std::mutex> guard(sweepLock);
+    if (swept && !always)
+        return;
+    const std::string state = conn.stateDir();
+    for (const std::string &dir : {state + "/pmem-pins", state + "/security", state + "/definitions",
+                                   state + "/domains", state})
+        removeStaleTemps(dir);
+    swept = true;
+}
+
 void NvdimmDriver::Impl::queueEvent(DeviceEventKind kind, const std::string &domain,
                                     const std::string &uuid, const std::string &alias,
                                     std::optional<bool> guestNotified)
@@ -140,9 +152,12 @@ std::optional<uint32_t> NvdimmDriver::Impl::activeDomid(const DomainStatus &stat
     return std::nullopt;
 }
 
-security::SecurityManager NvdimmDriver::Impl::securityManager() const
+const security::SecurityManager &NvdimmDriver::Impl::securityManager() const
 {
-    return security::SecurityManager::fromConfig(conn.config(), conn.stateDir());
+    std::lock_guard<std::mutex> guard(securityLock);
+    if (!security)
+        security.emplace(security::SecurityManager::fromConfig(conn.config(), conn.stateDir()));
+    return *security;
 }
 
 security::DomainRef NvdimmDriver::Impl::domainRef(const DomainStatus &status) const
@@ -235,7 +250,7 @@ void NvdimmDriver::Impl::teardownDevice(DomainStatus &status, const DeviceStatus
         }
         if (dev.labeled && fd) {
             liveStep("restore security labels");
-            auto sm = securityManager();
+            const auto &sm = securityManager();
             bool remembered = !sm.options().remember_owner;
             for (const char *driver : {"dac", "selinux"}) {
                 const auto view = security::viewRemembered(fd.get(), dev.host_object, driver);
@@ -518,11 +533,11 @@ DomainStatus NvdimmDriver::Impl::loadOrNew(const DomainInfo &info)
 
 bool NvdimmDriver::Impl::recover(const std::string &name)
 {
-    // Temporary files of writes a kill interrupted (their process is gone).
-    const std::string state = conn.stateDir();
-    for (const std::string &dir : {store.domainDir(name), state + "/pmem-pins", state + "/security",
-                                   state + "/definitions", state + "/domains", state})
-        removeStaleTemps(dir);
+    // Temporary files of writes a kill interrupted (their process is
+    // gone): litter, never read. The domain's own directory on every
+    // operation on it; the shared ones once per driver.
+    removeStaleTemps(store.domainDir(name));
+    sweepSharedTemps(false);
     auto loaded = store.load(name);
     if (!loaded || !loaded->pending) {
         // Kept beside a journal entry that was never written: nothing to finish.

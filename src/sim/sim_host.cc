@@ -224,10 +224,24 @@ const std::vector<DomainInfo> &SimHost::Session::domains()
 
 const DomainInfo &SimHost::Session::activeDomain(uint32_t domid)
 {
-    for (const auto &d : domains())
-        if (d.domid && *d.domid == domid)
-            return d;
+    if (active_ && active_->domid == domid)
+        return *active_;
+    // An active domain has a runtime record with its id, defined or not.
+    for (const auto &[name, rt] : state_.domains)
+        if (rt.domid && *rt.domid == domid && rt.state != DomainState::Shutoff) {
+            active_ = host_.buildInfo(name, rt);
+            return *active_;
+        }
     raise(ErrorCode::NoDomain, _("no domain with matching id %u"), domid);
+}
+
+std::optional<DomainInfo> SimHost::Session::domainNamed(const std::string &name)
+{
+    auto it = state_.domains.find(name);
+    const SimDomainRuntime rt = it == state_.domains.end() ? SimDomainRuntime{} : it->second;
+    if (host_.definitions_.has(name) || (rt.state != DomainState::Shutoff && rt.domid))
+        return host_.buildInfo(name, rt);
+    return std::nullopt;
 }
 
 } // namespace xlnv::libxl

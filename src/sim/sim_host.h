@@ -61,8 +61,15 @@ public:
         // Every known domain: defined ones and active transient ones.
         const std::vector<DomainInfo> &domains();
         // The running or paused domain with this id; NoDomain otherwise.
+        // Only that domain's definition is read.
         const DomainInfo &activeDomain(uint32_t domid);
-        void invalidateDomains() { domains_.reset(); }
+        // The domain called `name`, as domains() has it; nullopt if none.
+        std::optional<DomainInfo> domainNamed(const std::string &name);
+        void invalidateDomains()
+        {
+            domains_.reset();
+            active_.reset();
+        }
 
     private:
         SimHost &host_;
@@ -70,6 +77,7 @@ public:
         bool write_;
         SimState state_;
         std::optional<std::vector<DomainInfo>> domains_;
+        std::optional<DomainInfo> active_;   // activeDomain's last answer
     };
 
 private:

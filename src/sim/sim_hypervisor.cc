@@ -42,9 +42,8 @@ std::vector<DomainInfo> SimHypervisor::listDomains(bool includeInactive)
 DomainInfo SimHypervisor::lookupByName(const std::string &name)
 {
     SimHost::Session s(*host_, false);
-    for (const auto &d : s.domains())
-        if (d.name == name)
-            return d;
+    if (auto d = s.domainNamed(name))
+        return *d;
     raise(ErrorCode::NoDomain, _("no domain with matching name '%s'"), name.c_str());
 }
 
