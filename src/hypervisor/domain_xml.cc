@@ -74,9 +74,10 @@ uint64_t scaleToKiB(const std::string &value, const std::string &unit, const cha
 
 DefinitionSummary summarizeDefinition(std::string_view xml)
 {
+    // COMPACT: the tree is only read.
     std::unique_ptr<xmlDoc, DocFree> doc(
         xmlReadMemory(xml.data(), static_cast<int>(xml.size()), "domain.xml", nullptr,
-                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING));
+                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_COMPACT));
     if (!doc)
         raise(ErrorCode::XmlError, _("(domain_definition):1: malformed domain XML"));
     xmlNode *root = xmlDocGetRootElement(doc.get());

@@ -230,10 +230,15 @@ void writeFileAtomic(const std::string &path, const std::string &content, mode_t
         // for replace-by-rename): the cost of a durable write without its
         // guarantee. The old content, now under the temporary name, goes.
         if (renameat2(dfd.get(), tmp.c_str(), dfd.get(), base.c_str(), RENAME_EXCHANGE) == 0) {
-            unlinkat(dfd.get(), tmp.c_str(), 0);
-            return;
+            if (unlinkat(dfd.get(), tmp.c_str(), 0) == 0 || errno != EISDIR)
+                return;
+            // A directory was in the file's place: put it back, and refuse
+            // as a rename over it would.
+            renameat2(dfd.get(), tmp.c_str(), dfd.get(), base.c_str(), RENAME_EXCHANGE);
+            fail(EISDIR, _("cannot replace '%s'"), path);
         }
-        if (errno != ENOENT && errno != EINVAL)   // no old file; no exchange on this filesystem
+        // No old file; no exchange on this filesystem or kernel.
+        if (errno != ENOENT && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
             fail(errno, _("cannot replace '%s'"), path);
     }
     if (renameat(dfd.get(), tmp.c_str(), dfd.get(), base.c_str()) < 0)

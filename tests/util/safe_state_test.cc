@@ -152,6 +152,14 @@ TEST(StateDir, AVolatileWriteReplacesTheFileWholeAndLeavesNoTemporary)
     EXPECT_EQ(slurp(file), "third\n");
     EXPECT_EQ(access(temp.c_str(), F_OK), -1);
     EXPECT_EQ(lstat(victim.c_str(), &st), 0);
+
+    // A directory in the file's place stays, and the write is refused.
+    const std::string dir = t.path + "/dir.json";
+    ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+    EXPECT_THROW(writeFileAtomic(dir, "x", 0600, Durability::Volatile), Error);
+    ASSERT_EQ(lstat(dir.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISDIR(st.st_mode));
+    EXPECT_EQ(access((dir + ".tmp." + std::to_string(getpid())).c_str(), F_OK), -1);
 }
 
 TEST(StateDir, StaleTemporariesOfDeadProcessesAreRemoved)
