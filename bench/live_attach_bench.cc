@@ -5,11 +5,17 @@
 // wall time of attach and detach (target < 50 ms; a devdax backing needs
 // no provisioning), the ratio of attach to the simulated hypervisor's
 // own grant+map of the same ranges (target <= 1.5x; wall and CPU time, the
-// fastest of 5 rounds) and peak RSS. Then the same on a host whose devdax
+// fastest of 9 rounds: the guest has 16 slots, and each round leaves one in
+// its FIT) and peak RSS. Then the same on a host whose devdax
 // namespace is only 4 KiB aligned, to show the cost of 4 KiB entries.
+// The state directory is where sim:///default keeps it, a tmpfs runtime
+// directory; the aligned case runs again with it on disk (/var/tmp), where
+// each small file the journal writes costs an inode and a rename.
 // Prints numbers, fails nothing. XLNV_BENCH_SIZE_GIB sets the size
 // (default 1024); XLNV_BENCH_ALIGNED_ONLY=1 skips the 4 KiB case.
+#include <linux/magic.h>
 #include <sys/resource.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,6 +34,7 @@
 #include "sim/sim_hypervisor.h"
 #include "util/error.h"
 #include "util/state_dir.h"
+#include "util/strutil.h"
 
 using namespace xlnv;
 using namespace xlnv::libxl;
@@ -102,7 +109,7 @@ std::string deviceXml(uint64_t sizeGiB)
 int roundsWanted()
 {
     const char *s = std::getenv("XLNV_BENCH_ROUNDS");
-    return s ? std::max(1, std::atoi(s)) : 5;
+    return s ? std::max(1, std::atoi(s)) : 9;
 }
 
 void run(const char *label, const std::string &uri, const std::string &stateDir, uint64_t sizeGiB,
@@ -186,21 +193,48 @@ void run(const char *label, const std::string &uri, const std::string &stateDir,
     std::fflush(stdout);
 }
 
-// Each case in its own process, so its peak RSS is its own.
-void runIsolated(const char *label, const std::string &uri, uint64_t sizeGiB, uint64_t targetCalls)
+// Where sim:///default keeps its state: a runtime directory, tmpfs
+// (/run/libxl-nvdimm-sim for root, $XDG_RUNTIME_DIR/... otherwise). /dev/shm
+// is tmpfs wherever /run is; a host without it measures on /tmp.
+std::string runtimeParent()
 {
-    char tmpl[] = "/tmp/xlnv-bench-live-XXXXXX";
-    if (!mkdtemp(tmpl)) {
+    struct statfs fs {};
+    return statfs("/dev/shm", &fs) == 0 && fs.f_type == TMPFS_MAGIC ? "/dev/shm" : "/tmp";
+}
+
+std::string filesystemOf(const std::string &dir)
+{
+    struct statfs fs {};
+    if (statfs(dir.c_str(), &fs) != 0)
+        return "?";
+    switch (fs.f_type) {
+    case TMPFS_MAGIC: return "tmpfs";
+    case EXT4_SUPER_MAGIC: return "ext4";
+    case XFS_SUPER_MAGIC: return "xfs";
+    case BTRFS_SUPER_MAGIC: return "btrfs";
+    case OVERLAYFS_SUPER_MAGIC: return "overlayfs";
+    }
+    return strprintf("0x%lx", static_cast<unsigned long>(fs.f_type));
+}
+
+// Each case in its own process, so its peak RSS is its own; its state
+// directory under `parent`.
+void runIsolated(const std::string &label, const std::string &uri, const std::string &parent, uint64_t sizeGiB,
+                 uint64_t targetCalls)
+{
+    std::string tmpl = parent + "/xlnv-bench-live-XXXXXX";
+    if (!mkdtemp(tmpl.data())) {
         std::perror("mkdtemp");
         std::exit(1);
     }
+    const std::string full = label + ", state on " + filesystemOf(tmpl) + " (" + parent + ")";
     std::fflush(stdout);
     const pid_t pid = fork();
     if (pid == 0) {
         try {
-            run(label, uri, tmpl, sizeGiB, targetCalls);
+            run(full.c_str(), uri, tmpl, sizeGiB, targetCalls);
         } catch (const Error &e) {
-            std::fprintf(stderr, "%s: error: %s\n", label, e.message().c_str());
+            std::fprintf(stderr, "%s: error: %s\n", full.c_str(), e.message().c_str());
             _exit(1);
         }
         _exit(0);
@@ -209,7 +243,7 @@ void runIsolated(const char *label, const std::string &uri, uint64_t sizeGiB, ui
     waitpid(pid, &status, 0);
     std::filesystem::remove_all(tmpl);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        std::printf("%s: FAILED\n", label);
+        std::printf("%s: FAILED\n", full.c_str());
 }
 
 } // namespace
@@ -221,17 +255,21 @@ int main()
         sizeGiB = std::strtoull(s, nullptr, 10);
     const uint64_t frames = (sizeGiB << 30) / 4096;
 
-    runIsolated("aligned (sim:///default)", "sim:///default", sizeGiB, frames / 512 / 64);
+    const std::string runtime = runtimeParent();
+    runIsolated("aligned (sim:///default)", "sim:///default", runtime, sizeGiB, frames / 512 / 64);
+    // The same on a disk filesystem: what each of the journal's small file
+    // writes costs there (a new inode, a rename).
+    runIsolated("aligned (sim:///default)", "sim:///default", "/var/tmp", sizeGiB, frames / 512 / 64);
 
     if (std::getenv("XLNV_BENCH_ALIGNED_ONLY"))
         return 0;
     // A namespace one page past 2 MiB alignment: every entry is 4 KiB.
-    char hostDir[] = "/tmp/xlnv-bench-live-host-XXXXXX";
-    if (!mkdtemp(hostDir))
+    std::string hostDir = runtime + "/xlnv-bench-live-host-XXXXXX";
+    if (!mkdtemp(hostDir.data()))
         return 1;
-    const std::string hostFile = std::string(hostDir) + "/host.xml";
+    const std::string hostFile = hostDir + "/host.xml";
     std::ofstream(hostFile) << hostXml("0x201000", "4KiB", sizeGiB);
-    runIsolated("unaligned (4 KiB aligned SPA)", "sim://" + hostFile, sizeGiB, (frames + 63) / 64);
+    runIsolated("unaligned (4 KiB aligned SPA)", "sim://" + hostFile, runtime, sizeGiB, (frames + 63) / 64);
     std::filesystem::remove_all(hostDir);
     return 0;
 }

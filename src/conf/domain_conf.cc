@@ -103,6 +103,10 @@ struct DomainXml::Impl {
         NvdimmDef def;
         xmlNodePtr node = nullptr;
         long original = -1;   // index into memorySpans, -1 when added
+        // `node` holds the device's place in the tree but not yet `def`:
+        // built on the next doc() (format() splices text and needs no
+        // node, and an attach changes a new device three times).
+        bool stale = false;
     };
     std::vector<Device> devices;
     std::vector<NvdimmDef> defs;   // mirror of devices[].def for nvdimms()
@@ -129,7 +133,20 @@ struct DomainXml::Impl {
     void parseDevices();
     size_t checkIndex(size_t index) const;
     void insertNode(xmlNodePtr node);
+    void refreshNodes();
 };
+
+void DomainXml::Impl::refreshNodes()
+{
+    for (auto &d : devices) {
+        if (!d.stale)
+            continue;
+        xmlNodePtr fresh = buildDeviceNode(doc.get(), d.def, flags);
+        XmlNodeUPtr old(xmlReplaceNode(d.node, fresh));
+        d.node = fresh;
+        d.stale = false;
+    }
+}
 
 void DomainXml::Impl::parse()
 {
@@ -299,6 +316,7 @@ DomainXml DomainXml::parseFile(const std::string &path, unsigned flags)
 
 DomainXml DomainXml::clone() const
 {
+    impl_->refreshNodes();
     auto impl = std::make_unique<Impl>();
     impl->text = impl_->text;
     impl->name = impl_->name;
@@ -382,7 +400,10 @@ void DomainXml::addNvdimm(const NvdimmDef &def)
     checkNvdimmParse(def);
     Impl::Device dev;
     dev.def = def;
-    dev.node = buildDeviceNode(impl_->doc.get(), def, impl_->flags);
+    dev.node = xmlNewDocNode(impl_->doc.get(), nullptr, BAD_CAST "memory", nullptr);
+    if (!dev.node)
+        throw std::bad_alloc();
+    dev.stale = true;
     impl_->insertNode(dev.node);
     impl_->devices.push_back(std::move(dev));
     impl_->syncDefs();
@@ -408,10 +429,8 @@ void DomainXml::replaceNvdimm(size_t index, const NvdimmDef &def)
 {
     auto &dev = impl_->devices[impl_->checkIndex(index)];
     checkNvdimmParse(def);
-    xmlNodePtr fresh = buildDeviceNode(impl_->doc.get(), def, impl_->flags);
-    XmlNodeUPtr old(xmlReplaceNode(dev.node, fresh));
-    dev.node = fresh;
     dev.def = def;
+    dev.stale = true;
     impl_->syncDefs();
 }
 
@@ -544,6 +563,10 @@ std::string DomainXml::format() const
     return out;
 }
 
-xmlDocPtr DomainXml::doc() const { return impl_->doc.get(); }
+xmlDocPtr DomainXml::doc() const
+{
+    impl_->refreshNodes();
+    return impl_->doc.get();
+}
 
 } // namespace xlnv::conf

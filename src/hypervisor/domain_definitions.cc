@@ -1,6 +1,7 @@
 #include "hypervisor/domain_definitions.h"
 
 #include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -47,9 +48,21 @@ std::optional<std::string> DefinitionStore::get(const std::string &name) const
     return readFileIfExists(pathFor(name));
 }
 
+bool DefinitionStore::has(const std::string &name) const
+{
+    if (name.empty() || name[0] == '.' || name.find('/') != std::string::npos)
+        return false;
+    struct stat st;
+    return lstat((dir_ + "/" + name + ".xml").c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
 void DefinitionStore::define(const std::string &name, const std::string &xml)
 {
-    const DefinitionSummary s = summarizeDefinition(xml);
+    define(name, xml, summarizeDefinition(xml));
+}
+
+void DefinitionStore::define(const std::string &name, const std::string &xml, const DefinitionSummary &s)
+{
     if (s.name != name)
         raise(ErrorCode::InvalidArg, _("domain definition names '%s', expected '%s'"),
               s.name.c_str(), name.c_str());

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "hypervisor/domain_xml.h"
 #include "util/state_dir.h"
 
 namespace xlnv::libxl {
@@ -20,8 +21,13 @@ public:
 
     std::vector<std::string> names() const;              // sorted
     std::optional<std::string> get(const std::string &name) const;
+    // Whether there is a definition called `name` (false for a name that
+    // cannot be one).
+    bool has(const std::string &name) const;
     // Adds or replaces; the XML must carry <name> equal to `name`.
     void define(const std::string &name, const std::string &xml);
+    // The same, with the XML's summary already made (the caller parsed it).
+    void define(const std::string &name, const std::string &xml, const DefinitionSummary &summary);
     // NoDomain when there is no such definition.
     void undefine(const std::string &name);
     const std::string &directory() const { return dir_; }

@@ -2,7 +2,6 @@
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
-#include <libxml/xpath.h>
 
 #include <cctype>
 #include <memory>
@@ -17,8 +16,6 @@ namespace xlnv::libxl {
 namespace {
 
 struct DocFree { void operator()(xmlDoc *d) const { xmlFreeDoc(d); } };
-struct XPathCtxFree { void operator()(xmlXPathContext *c) const { xmlXPathFreeContext(c); } };
-struct XPathObjFree { void operator()(xmlXPathObject *o) const { xmlXPathFreeObject(o); } };
 
 std::string nodeText(xmlNode *node)
 {
@@ -36,15 +33,24 @@ std::string attr(xmlNode *node, const char *name)
     return out;
 }
 
-std::vector<xmlNode *> select(xmlXPathContext *ctx, const char *expr)
+// The element children of `parent` named `name`, in document order: a
+// walk, not XPath (every session of the simulated host summarizes each
+// definition it has not seen).
+std::vector<xmlNode *> children(xmlNode *parent, const char *name)
 {
-    std::unique_ptr<xmlXPathObject, XPathObjFree> obj(
-        xmlXPathEvalExpression(reinterpret_cast<const xmlChar *>(expr), ctx));
-    std::vector<xmlNode *> nodes;
-    if (obj && obj->nodesetval)
-        for (int i = 0; i < obj->nodesetval->nodeNr; ++i)
-            nodes.push_back(obj->nodesetval->nodeTab[i]);
-    return nodes;
+    std::vector<xmlNode *> out;
+    for (xmlNode *c = parent ? parent->children : nullptr; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && xmlStrcmp(c->name, reinterpret_cast<const xmlChar *>(name)) == 0)
+            out.push_back(c);
+    return out;
+}
+
+xmlNode *child(xmlNode *parent, const char *name)
+{
+    for (xmlNode *c = parent ? parent->children : nullptr; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && xmlStrcmp(c->name, reinterpret_cast<const xmlChar *>(name)) == 0)
+            return c;
+    return nullptr;
 }
 
 } // namespace
@@ -68,28 +74,26 @@ uint64_t scaleToKiB(const std::string &value, const std::string &unit, const cha
 
 DefinitionSummary summarizeDefinition(std::string_view xml)
 {
+    // COMPACT: the tree is only read.
     std::unique_ptr<xmlDoc, DocFree> doc(
         xmlReadMemory(xml.data(), static_cast<int>(xml.size()), "domain.xml", nullptr,
-                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING));
+                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_COMPACT));
     if (!doc)
         raise(ErrorCode::XmlError, _("(domain_definition):1: malformed domain XML"));
     xmlNode *root = xmlDocGetRootElement(doc.get());
     if (!root || xmlStrcmp(root->name, reinterpret_cast<const xmlChar *>("domain")) != 0)
         raise(ErrorCode::XmlError, _("expected root element 'domain'"));
-    std::unique_ptr<xmlXPathContext, XPathCtxFree> ctx(xmlXPathNewContext(doc.get()));
-    ctx->node = root;
-
     DefinitionSummary s;
-    auto names = select(ctx.get(), "./name");
-    if (names.empty() || nodeText(names[0]).empty())
+    xmlNode *name = child(root, "name");
+    if (!name || nodeText(name).empty())
         raise(ErrorCode::XmlError, _("missing name information"));
-    s.name = nodeText(names[0]);
-    if (auto u = select(ctx.get(), "./uuid"); !u.empty())
-        s.uuid = nodeText(u[0]);
+    s.name = nodeText(name);
+    if (xmlNode *u = child(root, "uuid"))
+        s.uuid = nodeText(u);
 
     std::string osType = "hvm";
-    if (auto t = select(ctx.get(), "./os/type"); !t.empty())
-        osType = nodeText(t[0]);
+    if (xmlNode *t = child(child(root, "os"), "type"))
+        osType = nodeText(t);
     if (osType == "hvm")
         s.kind = DomainKind::Hvm;
     else if (osType == "xenpvh")
@@ -97,26 +101,28 @@ DefinitionSummary summarizeDefinition(std::string_view xml)
     else
         s.kind = DomainKind::Pv;
 
-    auto mem = select(ctx.get(), "./memory");
-    if (mem.empty())
+    xmlNode *mem = child(root, "memory");
+    if (!mem)
         raise(ErrorCode::XmlError, _("missing 'memory' element in domain '%s'"), s.name.c_str());
-    s.memory_kib = scaleToKiB(nodeText(mem[0]), attr(mem[0], "unit"), "memory");
-    if (auto cur = select(ctx.get(), "./currentMemory"); !cur.empty())
-        s.memory_kib = scaleToKiB(nodeText(cur[0]), attr(cur[0], "unit"), "currentMemory");
-    if (auto mx = select(ctx.get(), "./maxMemory"); !mx.empty()) {
-        s.max_memory_kib = scaleToKiB(nodeText(mx[0]), attr(mx[0], "unit"), "maxMemory");
+    s.memory_kib = scaleToKiB(nodeText(mem), attr(mem, "unit"), "memory");
+    if (xmlNode *cur = child(root, "currentMemory"))
+        s.memory_kib = scaleToKiB(nodeText(cur), attr(cur, "unit"), "currentMemory");
+    if (xmlNode *mx = child(root, "maxMemory")) {
+        s.max_memory_kib = scaleToKiB(nodeText(mx), attr(mx, "unit"), "maxMemory");
         unsigned slots = 0;
-        if (!parseUInt(attr(mx[0], "slots"), slots))
+        if (!parseUInt(attr(mx, "slots"), slots))
             raise(ErrorCode::XmlError, _("Failed to parse memory slot count"));
         s.memory_slots = slots;
     }
-    for (xmlNode *cell : select(ctx.get(), "./cpu/numa/cell")) {
-        VnumaCell c;
-        if (!parseUInt(attr(cell, "id"), c.id))
-            c.id = static_cast<unsigned>(s.vnuma.size());
-        c.memory_kib = scaleToKiB(attr(cell, "memory"), attr(cell, "unit"), "NUMA cell memory");
-        s.vnuma.push_back(c);
-    }
+    for (xmlNode *cpu : children(root, "cpu"))
+        for (xmlNode *numa : children(cpu, "numa"))
+            for (xmlNode *cell : children(numa, "cell")) {
+                VnumaCell c;
+                if (!parseUInt(attr(cell, "id"), c.id))
+                    c.id = static_cast<unsigned>(s.vnuma.size());
+                c.memory_kib = scaleToKiB(attr(cell, "memory"), attr(cell, "unit"), "NUMA cell memory");
+                s.vnuma.push_back(c);
+            }
     return s;
 }
 

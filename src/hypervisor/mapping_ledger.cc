@@ -146,6 +146,14 @@ uint64_t MappingLedger::mappedFrames(uint32_t domid) const
     return frames;
 }
 
+void MappingLedger::dropEmptyRecords()
+{
+    std::erase_if(domains_, [](const auto &entry) {
+        const DomainRecord &r = entry.second;
+        return r.iomem.empty() && r.mappings.empty() && r.uuid.empty();
+    });
+}
+
 void MappingLedger::prune(uint32_t domid)
 {
     auto it = domains_.find(domid);
@@ -183,9 +191,9 @@ MappingLedger MappingLedger::fromJson(const nlohmann::json &j)
             rec.iomem.push_back({r.at(0).get<uint64_t>(), r.at(1).get<uint64_t>()});
         for (const auto &m : d.at("mappings"))
             rec.mappings.push_back({m.at(0).get<uint64_t>(), m.at(1).get<uint64_t>(), m.at(2).get<uint64_t>()});
-        if (!rec.iomem.empty() || !rec.mappings.empty() || !rec.uuid.empty())
-            ledger.domains_[domid] = std::move(rec);
+        ledger.domains_[domid] = std::move(rec);
     }
+    ledger.dropEmptyRecords();
     return ledger;
 }
 

@@ -46,6 +46,8 @@ public:
     const std::map<uint32_t, DomainRecord> &domains() const { return domains_; }
     DomainRecord &record(uint32_t domid) { return domains_[domid]; }
     void forget(uint32_t domid) { domains_.erase(domid); }
+    // Drops the records that hold nothing (what fromJson leaves out).
+    void dropEmptyRecords();
 
     nlohmann::json toJson() const;
     static MappingLedger fromJson(const nlohmann::json &j);

@@ -153,8 +153,8 @@ void EventLog::append(DeviceEvent &event)
         }
         done += static_cast<size_t>(n);
     }
-    if (fsync(fd.get()) < 0)
-        raiseSystem(errno, _("cannot write events file '%s'"), path_.c_str());
+    // No fsync: an event is news for the listeners of this boot, as
+    // libvirt's; after a host crash nobody is left to act on it.
 }
 
 std::vector<DeviceEvent> EventLog::readFrom(uint64_t &offset) const

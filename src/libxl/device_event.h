@@ -37,7 +37,7 @@ class EventLog {
 public:
     explicit EventLog(const std::string &stateDir);
 
-    // Assigns seq and time, appends, fsyncs.
+    // Assigns seq and time, appends (not fsynced: events are news for this boot).
     void append(DeviceEvent &event);
     // Events starting at byte `offset`; moves `offset` past the last
     // complete line read. A torn last line is left for the next call.

@@ -73,8 +73,12 @@ DomainLock::DomainLock(const std::string &stateDir, const std::string &domain)
     }
     // Who holds it, for the next waiter.
     const std::string holder = strprintf("%s %ld\n", holderOperation().c_str(), static_cast<long>(getpid()));
-    if (ftruncate(lock_.fd(), 0) == 0)
-        (void)!pwrite(lock_.fd(), holder.data(), holder.size(), 0);
+    // Written over the last holder's line, cut only when that was longer:
+    // emptying the file first would free and reallocate its block.
+    struct stat st;
+    if (pwrite(lock_.fd(), holder.data(), holder.size(), 0) == static_cast<ssize_t>(holder.size()) &&
+        fstat(lock_.fd(), &st) == 0 && st.st_size > static_cast<off_t>(holder.size()))
+        (void)!ftruncate(lock_.fd(), static_cast<off_t>(holder.size()));
 }
 
 BackingLock::BackingLock(const std::string &stateDir, const std::string &path)

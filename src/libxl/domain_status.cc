@@ -9,6 +9,7 @@
 
 #include "util/state_dir.h"
 #include "util/error.h"
+#include "util/json_writer.h"
 #include "util/i18n.h"
 #include "util/json_error.h"
 #include "util/strutil.h"
@@ -70,68 +71,80 @@ GuestLayout DomainStatus::guestLayout() const
     return layout;
 }
 
-nlohmann::json domainStatusToJson(const DomainStatus &s)
+// Keys in sorted order, as nlohmann::json (a std::map) printed them: the
+// file reads the same as before the writer streamed it.
+std::string domainStatusText(const DomainStatus &s)
 {
-    nlohmann::json j;
-    j["version"] = 1;
-    j["name"] = s.name;
-    j["uuid"] = s.uuid;
-    j["state"] = s.state;
-    if (s.domid)
-        j["domid"] = *s.domid;
-    j["label_domid"] = s.label_domid;
-    j["kind"] = s.kind == GuestKind::Pvh ? "pvh" : "hvm";
-    j["window_base"] = s.window_base;
-    j["has_vnuma"] = s.has_vnuma;
-    j["acpi_firmware"] = s.acpi_firmware;
-    if (!s.xml.empty())
-        j["xml"] = s.xml;
-    j["memory_slots"] = s.memory_slots;
-    j["hotplug_irq"] = s.hotplug_irq;
-    j["fit_page"] = s.fit_page;
-    if (s.fit_known) {
-        j["fit"] = bytesToHex(s.fit);
-        j["fit_generation"] = s.fit_generation;
-    }
-    j["occupied"] = nlohmann::json::array();
-    for (const auto &o : s.occupied)
-        j["occupied"].push_back({{"slot", o.slot}, {"base", o.base}, {"size", o.size},
-                                 {"mfn", o.mfn}, {"nr", o.nr}});
-    j["devices"] = nlohmann::json::array();
+    JsonWriter w;
+    w.beginObject();
+    w.field("acpi_firmware", s.acpi_firmware);
+    w.key("devices").beginArray();
     for (const auto &d : s.devices) {
-        nlohmann::json dj = {{"alias", d.alias},     {"slot", d.slot},
-                             {"base", d.base},       {"size", d.size},
-                             {"readonly", d.readonly}, {"path", d.path},
-                             {"host_object", d.host_object},
-                             {"steps", {{"labeled", d.labeled}, {"pinned", d.pinned},
-                                        {"granted", d.granted}, {"mapped", d.mapped},
-                                        {"in_guest", d.in_guest}}},
-                             {"created_file", d.created_file},
-                             {"host_file", d.host_file},
-                             {"notified", d.notified}};
+        w.beginObject();
+        w.field("alias", d.alias).field("base", d.base).field("created_file", d.created_file);
+        w.field("host_file", d.host_file).field("host_object", d.host_object);
+        if (d.inode.known()) {
+            w.key("inode").beginObject();
+            w.field("dev", d.inode.dev).field("handle", d.inode.handle);
+            w.field("handle_type", d.inode.handle_type).field("ino", d.inode.ino);
+            w.endObject();
+        }
         if (d.node)
-            dj["node"] = *d.node;
+            w.field("node", *d.node);
+        w.field("notified", d.notified).field("path", d.path);
+        w.key("ranges").beginArray();
+        for (const auto &r : d.ranges) {
+            w.beginObject();
+            w.field("gfn", r.gfn).field("mfn", r.mfn).field("nr", r.nr).field("superpage", r.superpage);
+            w.endObject();
+        }
+        w.endArray();
+        w.field("readonly", d.readonly);
         if (!d.relabel_dac)
-            dj["relabel_dac"] = false;
+            w.field("relabel_dac", false);
         if (!d.relabel_selinux)
-            dj["relabel_selinux"] = false;
-        if (d.inode.known())
-            dj["inode"] = {{"dev", d.inode.dev}, {"ino", d.inode.ino},
-                           {"handle_type", d.inode.handle_type}, {"handle", d.inode.handle}};
-        dj["ranges"] = nlohmann::json::array();
-        for (const auto &r : d.ranges)
-            dj["ranges"].push_back({{"mfn", r.mfn}, {"nr", r.nr}, {"gfn", r.gfn}, {"superpage", r.superpage}});
-        j["devices"].push_back(dj);
+            w.field("relabel_selinux", false);
+        w.field("size", d.size).field("slot", d.slot);
+        w.key("steps").beginObject();
+        w.field("granted", d.granted).field("in_guest", d.in_guest).field("labeled", d.labeled);
+        w.field("mapped", d.mapped).field("pinned", d.pinned);
+        w.endObject();
+        w.endObject();
     }
+    w.endArray();
+    if (s.domid)
+        w.field("domid", *s.domid);
+    if (s.fit_known)
+        w.field("fit", bytesToHex(s.fit)).field("fit_generation", s.fit_generation);
+    w.field("fit_page", s.fit_page).field("has_vnuma", s.has_vnuma).field("hotplug_irq", s.hotplug_irq);
+    w.field("kind", s.kind == GuestKind::Pvh ? "pvh" : "hvm").field("label_domid", s.label_domid);
+    w.field("memory_slots", s.memory_slots).field("name", s.name);
+    w.key("occupied").beginArray();
+    for (const auto &o : s.occupied) {
+        w.beginObject();
+        w.field("base", o.base).field("mfn", o.mfn).field("nr", o.nr).field("size", o.size).field("slot", o.slot);
+        w.endObject();
+    }
+    w.endArray();
+    w.key("pending");
     if (s.pending) {
         const auto &p = *s.pending;
-        j["pending"] = {{"op", p.op},           {"alias", p.alias},
-                        {"config", p.config},   {"config_done", p.config_done},
-                        {"may_create", p.may_create}, {"started", p.started}};
+        w.beginObject();
+        w.field("alias", p.alias).field("config", p.config).field("config_done", p.config_done);
+        w.key("may_create").beginArray();
+        for (const auto &f : p.may_create)
+            w.value(f);
+        w.endArray();
+        w.field("op", p.op).field("started", p.started);
+        w.endObject();
     } else {
-        j["pending"] = nullptr;
+        w.null();
     }
-    return j;
+    w.field("state", s.state).field("uuid", s.uuid).field("version", 1).field("window_base", s.window_base);
+    if (!s.xml.empty())
+        w.field("xml", s.xml);
+    w.endObject();
+    return w.text();
 }
 
 namespace {
@@ -274,7 +287,7 @@ bool outlivesHostCrash(const DomainStatus &status)
 void StatusStore::save(const DomainStatus &status) const
 {
     makeDirectories(domainDir(status.name));
-    writeFileAtomic(domainDir(status.name) + "/status.json", domainStatusToJson(status).dump(1) + "\n",
+    writeFileAtomic(domainDir(status.name) + "/status.json", domainStatusText(status) + "\n",
                     0600, outlivesHostCrash(status) ? Durability::Durable : Durability::Volatile);
 }
 

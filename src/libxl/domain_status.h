@@ -101,7 +101,8 @@ struct DomainStatus {
     GuestLayout guestLayout() const;
 };
 
-nlohmann::json domainStatusToJson(const DomainStatus &status);
+// The status file's text (util/json_writer.h: as nlohmann would print it).
+std::string domainStatusText(const DomainStatus &status);
 // Whether a host crash would leave something recovery must undo (see
 // StatusStore::save).
 bool outlivesHostCrash(const DomainStatus &status);

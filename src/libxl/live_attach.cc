@@ -113,6 +113,8 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             const uint32_t domid = *info.domid;
             liveBefore = liveXml(info);
             conf::DomainXml work = conf::DomainXml::parseString(liveBefore, 0);
+            // Read before the new device is added (its tree would be built).
+            const auto seclabels = security::parseDomainSeclabels(work.doc());
             conf::validateNvdimm(def, work.arch());
             refuseUnenforcedReadonly(def);
             if (auto max = work.maxMemoryKiB(); max && work.totalMemoryKiB() + def.size_kib > *max)
@@ -200,7 +202,7 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
             store.save(st);
             auto self = [&st, alias]() -> DeviceStatus & { return *st.find(alias); };
 
-            const auto plan = securityPlan(st, liveBefore);
+            const auto plan = securityManager().plan(domainRef(st), seclabels);
             report(ProgressPhase::Labelling, name);
             labelAndPin(st, {HeldDevice{alias, held, backingRequest(ds)}}, plan, false,
                         "attach: label backing", "attach: pin backing", undo);
@@ -225,7 +227,7 @@ std::string NvdimmDriver::Impl::attach(const DomainInfo &info, const std::string
                 DomainStatus b = *before;
                 publishGuest(b);
             });
-            publishGuest(st);
+            publishGuest(st, domid);
 
             liveStep("attach: update the live XML");
             undo.push([this, &st, name, liveBefore] { setLiveXml(name, st, liveBefore); });

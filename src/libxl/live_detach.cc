@@ -135,9 +135,9 @@ std::string NvdimmDriver::Impl::detach(const DomainInfo &info, const conf::Nvdim
 
         liveStep("detach: restore security labels");
         if (*held) {
-            auto sm = securityManager();
+            const auto &sm = securityManager();
             const security::BackingRequest req = backingRequest(dev, held->get());
-            sm.restoreBackings(domainRef(st), securityPlan(st, liveBefore), {req}, false);
+            sm.restoreBackings(domainRef(st), securityPlan(st, work), {req}, false);
             undo.push([this, &st, held, req, liveBefore] {
                 securityManager().labelBackings(domainRef(st), securityPlan(st, liveBefore), {req});
             });
@@ -149,7 +149,7 @@ std::string NvdimmDriver::Impl::detach(const DomainInfo &info, const conf::Nvdim
             DomainStatus b = before;
             publishGuest(b);
         });
-        publishGuest(st);
+        publishGuest(st, domid);
 
         liveStep("detach: update the live XML");
         work.removeNvdimm(static_cast<size_t>(idx));

@@ -54,6 +54,18 @@ NvdimmDriver::Impl::Impl(Connection &c, DriverOptions o)
 {
 }
 
+void NvdimmDriver::Impl::sweepSharedTemps(bool always)
+{
+    std::lock_guard<std::mutex> guard(sweepLock);
+    if (swept && !always)
+        return;
+    const std::string state = conn.stateDir();
+    for (const std::string &dir : {state + "/pmem-pins", state + "/security", state + "/definitions",
+                                   state + "/domains", state})
+        removeStaleTemps(dir);
+    swept = true;
+}
+
 void NvdimmDriver::Impl::queueEvent(DeviceEventKind kind, const std::string &domain,
                                     const std::string &uuid, const std::string &alias,
                                     std::optional<bool> guestNotified)
@@ -140,9 +152,12 @@ std::optional<uint32_t> NvdimmDriver::Impl::activeDomid(const DomainStatus &stat
     return std::nullopt;
 }
 
-security::SecurityManager NvdimmDriver::Impl::securityManager() const
+const security::SecurityManager &NvdimmDriver::Impl::securityManager() const
 {
-    return security::SecurityManager::fromConfig(conn.config(), conn.stateDir());
+    std::lock_guard<std::mutex> guard(securityLock);
+    if (!security)
+        security.emplace(security::SecurityManager::fromConfig(conn.config(), conn.stateDir()));
+    return *security;
 }
 
 security::DomainRef NvdimmDriver::Impl::domainRef(const DomainStatus &status) const
@@ -153,15 +168,18 @@ security::DomainRef NvdimmDriver::Impl::domainRef(const DomainStatus &status) co
 security::SecurityPlan NvdimmDriver::Impl::securityPlan(const DomainStatus &status,
                                                         const std::string &xml) const
 {
-    std::vector<security::SeclabelDef> seclabels;
-    if (!xml.empty()) {
-        conf::DomainXml dom = conf::DomainXml::parseString(xml, 0);
-        seclabels = security::parseDomainSeclabels(dom.doc());
-    }
-    return securityManager().plan(domainRef(status), seclabels);
+    if (xml.empty())
+        return securityManager().plan(domainRef(status), {});
+    return securityPlan(status, conf::DomainXml::parseString(xml, 0));
 }
 
-void NvdimmDriver::Impl::publishGuest(DomainStatus &status)
+security::SecurityPlan NvdimmDriver::Impl::securityPlan(const DomainStatus &status,
+                                                        const conf::DomainXml &dom) const
+{
+    return securityManager().plan(domainRef(status), security::parseDomainSeclabels(dom.doc()));
+}
+
+void NvdimmDriver::Impl::publishGuest(DomainStatus &status, std::optional<uint32_t> domid)
 {
     const GuestLayout layout = status.guestLayout();
     const acpi::Bytes blob = buildLayoutFirmware(layout);
@@ -177,7 +195,9 @@ void NvdimmDriver::Impl::publishGuest(DomainStatus &status)
         writeFileAtomic(path, std::string(blob.begin(), blob.end()), 0600, Durability::Volatile);
         status.acpi_firmware = path;
     }
-    if (auto domid = activeDomid(status)) {
+    if (!domid)
+        domid = activeDomid(status);
+    if (domid) {
         GuestNvdimmView view;
         for (const auto &d : layout.devices)
             view.nvdimms.push_back({d.name, d.base, d.size});
@@ -230,7 +250,7 @@ void NvdimmDriver::Impl::teardownDevice(DomainStatus &status, const DeviceStatus
         }
         if (dev.labeled && fd) {
             liveStep("restore security labels");
-            auto sm = securityManager();
+            const auto &sm = securityManager();
             bool remembered = !sm.options().remember_owner;
             for (const char *driver : {"dac", "selinux"}) {
                 const auto view = security::viewRemembered(fd.get(), dev.host_object, driver);
@@ -513,11 +533,11 @@ DomainStatus NvdimmDriver::Impl::loadOrNew(const DomainInfo &info)
 
 bool NvdimmDriver::Impl::recover(const std::string &name)
 {
-    // Temporary files of writes a kill interrupted (their process is gone).
-    const std::string state = conn.stateDir();
-    for (const std::string &dir : {store.domainDir(name), state + "/pmem-pins", state + "/security",
-                                   state + "/definitions", state + "/domains", state})
-        removeStaleTemps(dir);
+    // Temporary files of writes a kill interrupted (their process is
+    // gone): litter, never read. The domain's own directory on every
+    // operation on it; the shared ones once per driver.
+    removeStaleTemps(store.domainDir(name));
+    sweepSharedTemps(false);
     auto loaded = store.load(name);
     if (!loaded || !loaded->pending) {
         // Kept beside a journal entry that was never written: nothing to finish.

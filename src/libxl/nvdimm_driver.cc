@@ -256,6 +256,7 @@ std::vector<std::string> NvdimmDriver::recoverAll()
 {
     std::vector<std::string> repaired;
     EventFlush flush{*impl_};
+    impl_->sweepSharedTemps(true);
     for (const auto &name : impl_->store.names()) {
         DomainLock lock(conn_.stateDir(), name);
         if (impl_->recover(name))

@@ -69,6 +69,12 @@ struct NvdimmDriver::Impl {
     StatusStore store;
     EventLog events;
 
+    // Removes dead processes' temporary files from the directories every
+    // domain shares: on the first recovery of this driver, or `always`.
+    void sweepSharedTemps(bool always);
+    std::mutex sweepLock;
+    bool swept = false;
+
     std::mutex callbackLock;
     std::map<int, EventCallback> callbacks;
     int nextCallbackId = 1;
@@ -95,13 +101,20 @@ struct NvdimmDriver::Impl {
     // The domain's id when it runs and is the one `status` describes.
     std::optional<uint32_t> activeDomid(const DomainStatus &status);
 
-    security::SecurityManager securityManager() const;
+    // Made from the connection's configuration on first use, then kept
+    // (the configuration is read once per connection).
+    const security::SecurityManager &securityManager() const;
+    mutable std::mutex securityLock;
+    mutable std::optional<security::SecurityManager> security;
     security::DomainRef domainRef(const DomainStatus &status) const;
     security::SecurityPlan securityPlan(const DomainStatus &status, const std::string &xml) const;
+    security::SecurityPlan securityPlan(const DomainStatus &status, const conf::DomainXml &dom) const;
 
     // Rewrite the acpi_firmware blob (and, on sim, the guest's view) from
     // the devices the guest is told about.
-    void publishGuest(DomainStatus &status);
+    // `domid`: the running domain's id where the caller holds it (under
+    // the domain lock); else it is looked up.
+    void publishGuest(DomainStatus &status, std::optional<uint32_t> domid = std::nullopt);
 
     // Hotplug (docs/live.rst): what the guest's tables say, recorded when
     // we lay them out (prepare/start) ...

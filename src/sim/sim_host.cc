@@ -114,6 +114,11 @@ DefinitionSummary SimHost::summarize(const std::string &name, const std::string 
     return s;
 }
 
+void SimHost::storeLiveDefinition(const std::string &name, const std::string &xml)
+{
+    live_.define(name, xml, summarize(name, xml));
+}
+
 DomainInfo SimHost::buildInfo(const std::string &name, const SimDomainRuntime &rt)
 {
     const bool active = rt.state != DomainState::Shutoff && rt.domid;
@@ -161,19 +166,41 @@ SimHost::Session::Session(SimHost &host, bool write)
         raise(ErrorCode::OperationInvalid,
               _("the simulated host's state in '%s' is gone; run the command again to reset it"),
               host.stateDir_.c_str());
-    nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+    state_ = host.loadState(*text);
+}
+
+SimState SimHost::loadState(const std::string &text)
+{
+    {
+        std::lock_guard<std::mutex> guard(stateMutex_);
+        if (!stateText_.empty() && text == stateText_)
+            return stateParsed_;
+    }
+    nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
     if (j.is_discarded())
-        raise(ErrorCode::Internal, _("corrupt simulated host state '%s'"),
-              stateFile(host.stateDir_).c_str());
-    state_ = SimState::fromJson(j);
+        raise(ErrorCode::Internal, _("corrupt simulated host state '%s'"), stateFile(stateDir_).c_str());
+    SimState state = SimState::fromJson(j);
+    rememberState(text, state);
+    return state;
+}
+
+void SimHost::rememberState(std::string text, const SimState &state)
+{
+    std::lock_guard<std::mutex> guard(stateMutex_);
+    stateText_ = std::move(text);
+    stateParsed_ = state;
 }
 
 void SimHost::Session::commit()
 {
     if (!write_)
         raise(ErrorCode::Internal, _("commit of a read-only simulated host session"));
+    // The state kept is the state a later session would read back.
+    state_.ledger.dropEmptyRecords();
     // The simulated hypervisor's memory: volatile, like Xen's.
-    writeFileAtomic(stateFile(host_.stateDir_), state_.toJson().dump(1) + "\n", 0600, Durability::Volatile);
+    std::string text = state_.toJson().dump(1) + "\n";
+    writeFileAtomic(stateFile(host_.stateDir_), text, 0600, Durability::Volatile);
+    host_.rememberState(std::move(text), state_);
 }
 
 const std::vector<DomainInfo> &SimHost::Session::domains()
@@ -197,10 +224,24 @@ const std::vector<DomainInfo> &SimHost::Session::domains()
 
 const DomainInfo &SimHost::Session::activeDomain(uint32_t domid)
 {
-    for (const auto &d : domains())
-        if (d.domid && *d.domid == domid)
-            return d;
+    if (active_ && active_->domid == domid)
+        return *active_;
+    // An active domain has a runtime record with its id, defined or not.
+    for (const auto &[name, rt] : state_.domains)
+        if (rt.domid && *rt.domid == domid && rt.state != DomainState::Shutoff) {
+            active_ = host_.buildInfo(name, rt);
+            return *active_;
+        }
     raise(ErrorCode::NoDomain, _("no domain with matching id %u"), domid);
+}
+
+std::optional<DomainInfo> SimHost::Session::domainNamed(const std::string &name)
+{
+    auto it = state_.domains.find(name);
+    const SimDomainRuntime rt = it == state_.domains.end() ? SimDomainRuntime{} : it->second;
+    if (host_.definitions_.has(name) || (rt.state != DomainState::Shutoff && rt.domid))
+        return host_.buildInfo(name, rt);
+    return std::nullopt;
 }
 
 } // namespace xlnv::libxl

@@ -39,6 +39,9 @@ public:
     const DomainLimitDefaults &limits() const { return limits_; }
     DefinitionStore &definitions() { return definitions_; }
     DefinitionStore &liveDefinitions() { return live_; }
+    // Stores a running domain's live definition, its summary kept for the
+    // next session (which would otherwise parse it again).
+    void storeLiveDefinition(const std::string &name, const std::string &xml);
 
     std::string backingFile(const SimNamespaceDescription &ns) const;
     std::string mountPath(const SimNamespaceDescription &ns) const;
@@ -58,8 +61,15 @@ public:
         // Every known domain: defined ones and active transient ones.
         const std::vector<DomainInfo> &domains();
         // The running or paused domain with this id; NoDomain otherwise.
+        // Only that domain's definition is read.
         const DomainInfo &activeDomain(uint32_t domid);
-        void invalidateDomains() { domains_.reset(); }
+        // The domain called `name`, as domains() has it; nullopt if none.
+        std::optional<DomainInfo> domainNamed(const std::string &name);
+        void invalidateDomains()
+        {
+            domains_.reset();
+            active_.reset();
+        }
 
     private:
         SimHost &host_;
@@ -67,6 +77,7 @@ public:
         bool write_;
         SimState state_;
         std::optional<std::vector<DomainInfo>> domains_;
+        std::optional<DomainInfo> active_;   // activeDomain's last answer
     };
 
 private:
@@ -88,6 +99,15 @@ private:
     std::mutex parsedMutex_;
     std::map<std::string, ParsedDefinition> parsed_;
     DefinitionSummary summarize(const std::string &name, const std::string &xml);
+
+    // host.json as this process last read or wrote it, and its state: a
+    // session whose file holds the same text starts from a copy instead
+    // of parsing it again (another process's change is different text).
+    std::mutex stateMutex_;
+    std::string stateText_;
+    SimState stateParsed_;
+    SimState loadState(const std::string &text);
+    void rememberState(std::string text, const SimState &state);
 };
 
 } // namespace xlnv::libxl

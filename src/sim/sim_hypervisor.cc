@@ -42,9 +42,8 @@ std::vector<DomainInfo> SimHypervisor::listDomains(bool includeInactive)
 DomainInfo SimHypervisor::lookupByName(const std::string &name)
 {
     SimHost::Session s(*host_, false);
-    for (const auto &d : s.domains())
-        if (d.name == name)
-            return d;
+    if (auto d = s.domainNamed(name))
+        return *d;
     raise(ErrorCode::NoDomain, _("no domain with matching name '%s'"), name.c_str());
 }
 
@@ -427,7 +426,7 @@ std::optional<std::string> SimHypervisor::liveDefinition(const std::string &name
 
 bool SimHypervisor::storeLiveDefinition(const std::string &name, const std::string &xml)
 {
-    host_->liveDefinitions().define(name, xml);
+    host_->storeLiveDefinition(name, xml);
     return true;
 }
 

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>   // renameat2
 #include <cstdlib>
 #include <vector>
 
@@ -79,13 +80,18 @@ void makeDirectories(const std::string &path)
     struct stat st;
     if (lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
         return;   // the common case: one call instead of one per component
-    std::string sofar;
-    for (const auto &part : split(path, '/')) {
-        if (part.empty())
-            continue;
-        sofar += "/" + part;
-        if (mkdir(sofar.c_str(), 0700) < 0 && errno != EEXIST)
-            raiseSystem(errno, _("cannot create directory '%s'"), sofar.c_str());
+    // Next most common: only the last component is missing.
+    if (mkdir(path.c_str(), 0700) < 0 && errno != EEXIST) {
+        if (errno != ENOENT)
+            raiseSystem(errno, _("cannot create directory '%s'"), path.c_str());
+        std::string sofar;
+        for (const auto &part : split(path, '/')) {
+            if (part.empty())
+                continue;
+            sofar += "/" + part;
+            if (mkdir(sofar.c_str(), 0700) < 0 && errno != EEXIST)
+                raiseSystem(errno, _("cannot create directory '%s'"), sofar.c_str());
+        }
     }
     if (lstat(path.c_str(), &st) < 0)
         raiseSystem(errno, _("cannot create directory '%s'"), path.c_str());
@@ -218,6 +224,23 @@ void writeFileAtomic(const std::string &path, const std::string &content, mode_t
         fail(errno, _("cannot write '%s'"), tmpPath);
     if (close(fd.release()) < 0)
         fail(errno, _("cannot write '%s'"), tmpPath);
+    if (durability == Durability::Volatile) {
+        // Exchanging the names instead of renaming over the old file keeps
+        // ext4 from writing the new data out first (its auto_da_alloc rule
+        // for replace-by-rename): the cost of a durable write without its
+        // guarantee. The old content, now under the temporary name, goes.
+        if (renameat2(dfd.get(), tmp.c_str(), dfd.get(), base.c_str(), RENAME_EXCHANGE) == 0) {
+            if (unlinkat(dfd.get(), tmp.c_str(), 0) == 0 || errno != EISDIR)
+                return;
+            // A directory was in the file's place: put it back, and refuse
+            // as a rename over it would.
+            renameat2(dfd.get(), tmp.c_str(), dfd.get(), base.c_str(), RENAME_EXCHANGE);
+            fail(EISDIR, _("cannot replace '%s'"), path);
+        }
+        // No old file; no exchange on this filesystem or kernel.
+        if (errno != ENOENT && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+            fail(errno, _("cannot replace '%s'"), path);
+    }
     if (renameat(dfd.get(), tmp.c_str(), dfd.get(), base.c_str()) < 0)
         fail(errno, _("cannot replace '%s'"), path);
     // Make the rename itself durable.

@@ -230,6 +230,58 @@ TEST(DomainXml, ReplaceKeepsPositionAndUpdatesTree)
     EXPECT_EQ(DomainXml::parseString(out, NVDIMM_INACTIVE).nvdimms()[0].readonly, true);
 }
 
+// The tree as libxml2 writes it.
+std::string treeText(const DomainXml &dom)
+{
+    xmlChar *buf = nullptr;
+    int len = 0;
+    xmlDocDumpMemory(dom.doc(), &buf, &len);
+    std::string out(reinterpret_cast<const char *>(buf), static_cast<size_t>(len));
+    xmlFree(buf);
+    return out;
+}
+
+TEST(DomainXml, TheTreeFollowsEveryChangeOfADevice)
+{
+    // A changed device's node is built when the tree is read: whatever
+    // happened to the device in between, the tree has all of it.
+    DomainXml dom = DomainXml::parseString(example(), NVDIMM_INACTIVE);
+    dom.addNvdimm(newDevice("/dev/dax1.0", 5));
+    dom.setNvdimmAlias(2, "ua-added");
+    dom.setNvdimmAddress(2, DimmAddress{true, 6, 0x200000000ULL});
+    std::string tree = treeText(dom);
+    EXPECT_NE(tree.find("<path>/dev/dax1.0</path>"), std::string::npos) << tree;
+    EXPECT_NE(tree.find("<alias name=\"ua-added\"/>"), std::string::npos) << tree;
+    EXPECT_NE(tree.find("<address type=\"dimm\" slot=\"6\" base=\"0x200000000\"/>"), std::string::npos) << tree;
+    EXPECT_EQ(tree.find("slot=\"5\""), std::string::npos) << tree;
+
+    // Changed again after a read, and one of the first devices too.
+    NvdimmDef def = dom.nvdimms()[2];
+    def.readonly = true;
+    dom.replaceNvdimm(2, def);
+    dom.setNvdimmAlias(0, "ua-first");
+    tree = treeText(dom);
+    EXPECT_NE(tree.find("<readonly/>"), std::string::npos) << tree;
+    EXPECT_NE(tree.find("<alias name=\"ua-first\"/>"), std::string::npos) << tree;
+    EXPECT_EQ(tree.find("ua-nvdimm-dax"), std::string::npos) << tree;
+    size_t memories = 0;
+    for (size_t at = tree.find("<memory model"); at != std::string::npos; at = tree.find("<memory model", at + 1))
+        memories++;
+    EXPECT_EQ(memories, 3u);
+
+    // A device removed before its node was built leaves nothing behind,
+    // and the text and the tree agree.
+    dom.addNvdimm(newDevice("/dev/dax2.0", 7));
+    dom.removeNvdimm(3);
+    EXPECT_EQ(treeText(dom).find("/dev/dax2.0"), std::string::npos);
+    EXPECT_EQ(dom.format().find("/dev/dax2.0"), std::string::npos);
+    const auto reread = DomainXml::parseString(dom.format(), NVDIMM_INACTIVE).nvdimms();
+    ASSERT_EQ(reread.size(), 3u);
+    EXPECT_EQ(reread[2].alias, "ua-added");
+    EXPECT_EQ(reread[2].address.slot, 6u);
+    EXPECT_TRUE(reread[2].readonly);
+}
+
 TEST(DomainXml, RejectsBadIndex)
 {
     DomainXml dom = DomainXml::parseString(example(), NVDIMM_INACTIVE);

@@ -320,6 +320,37 @@ TEST_F(SimHostTest, StatePersistsAcrossConnections)
     EXPECT_EQ(again->requireSimulated("test").stats().counters.map_calls, 1u);
 }
 
+TEST_F(SimHostTest, EachSessionSeesWhatAnotherConnectionChanged)
+{
+    // Two hosts over one directory, as two processes: each keeps the state
+    // it last read or wrote, and must notice the other's writes.
+    auto other = Connection::open("sim:///default", dir.path());
+    Hypervisor &hv2 = other->hypervisor();
+    EXPECT_TRUE(sim->mappings(demo).empty());
+    hv2.grantIomem(demo, kDevdaxMfn, 512);
+    hv2.mapMemory(demo, kNvdimmGfn, kDevdaxMfn, 512);
+    EXPECT_EQ(sim->mappings(demo), (std::vector<MemoryMapping>{{kNvdimmGfn, kDevdaxMfn, 512}}));
+    sim->unmapMemory(demo, kNvdimmGfn, kDevdaxMfn, 512);
+    EXPECT_TRUE(hv2.mappings(demo).empty());
+    EXPECT_EQ(hv2.iomemPermissions(demo), (std::vector<IomemPermission>{{kDevdaxMfn, 512}}));
+    sim->revokeIomem(demo, kDevdaxMfn, 512);
+    EXPECT_TRUE(hv2.iomemPermissions(demo).empty());
+    // Nothing is left of the domain's ledger record, in the file either.
+    EXPECT_NE(xlnv::test::readFile(dir.path() + "/host.json").find("\"ledger\": {}"), std::string::npos);
+    EXPECT_EQ(other->requireSimulated("test").stats().counters.map_calls, 1u);
+    EXPECT_EQ(sim->stats().counters.unmap_calls, 1u);
+}
+
+TEST_F(SimHostTest, ANameThatCannotBeADefinitionIsNoDomain)
+{
+    for (const std::string name : {"", ".demo", "a/b", "../demo", "demo.xml"})
+        expectError([&] { sim->lookupByName(name); }, ErrorCode::NoDomain, "no domain with matching name");
+    // A running domain without a persistent definition is found by name.
+    ASSERT_EQ(unlink((dir.path() + "/definitions/demo.xml").c_str()), 0);
+    EXPECT_EQ(sim->lookupByName("demo").domid, std::optional<uint32_t>(demo));
+    EXPECT_EQ(sim->lookupById(demo).name, "demo");
+}
+
 TEST_F(SimHostTest, DeletingTheStateDirectoryResetsTheHost)
 {
     sim->startDomain("demo2");

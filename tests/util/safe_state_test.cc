@@ -111,6 +111,57 @@ TEST(StateDir, AtomicWriteNeverFollowsALinkAndLeavesNoTemporary)
     EXPECT_EQ(readFileIfExists(t.path + "/missing"), std::nullopt);
 }
 
+TEST(StateDir, AVolatileWriteReplacesTheFileWholeAndLeavesNoTemporary)
+{
+    TempDir t;
+    const std::string file = t.path + "/host.json";
+    const std::string temp = file + ".tmp." + std::to_string(getpid());
+    // No file yet: created.
+    writeFileAtomic(file, "first\n", 0600, Durability::Volatile);
+    EXPECT_EQ(slurp(file), "first\n");
+    struct stat before {};
+    ASSERT_EQ(stat(file.c_str(), &before), 0);
+    EXPECT_EQ(before.st_mode & 0777, 0600u);
+
+    // A reader that opened the old file keeps reading the old content:
+    // the new one is another inode, put in place by one exchange.
+    const int reader = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(reader, 0);
+    writeFileAtomic(file, "second, longer\n", 0640, Durability::Volatile);
+    EXPECT_EQ(slurp(file), "second, longer\n");
+    char buf[64] = {};
+    EXPECT_EQ(pread(reader, buf, sizeof(buf) - 1, 0), 6);
+    EXPECT_STREQ(buf, "first\n");
+    close(reader);
+    struct stat after {};
+    ASSERT_EQ(stat(file.c_str(), &after), 0);
+    EXPECT_NE(after.st_ino, before.st_ino);
+    EXPECT_EQ(after.st_mode & 0777, 0640u);
+    EXPECT_EQ(access(temp.c_str(), F_OK), -1);
+
+    // A link in the file's place is replaced, never followed.
+    const std::string victim = t.path + "/victim";
+    std::ofstream(victim) << "keep";
+    ASSERT_EQ(unlink(file.c_str()), 0);
+    ASSERT_EQ(symlink(victim.c_str(), file.c_str()), 0);
+    writeFileAtomic(file, "third\n", 0600, Durability::Volatile);
+    EXPECT_EQ(slurp(victim), "keep");
+    struct stat st {};
+    ASSERT_EQ(lstat(file.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISREG(st.st_mode));
+    EXPECT_EQ(slurp(file), "third\n");
+    EXPECT_EQ(access(temp.c_str(), F_OK), -1);
+    EXPECT_EQ(lstat(victim.c_str(), &st), 0);
+
+    // A directory in the file's place stays, and the write is refused.
+    const std::string dir = t.path + "/dir.json";
+    ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+    EXPECT_THROW(writeFileAtomic(dir, "x", 0600, Durability::Volatile), Error);
+    ASSERT_EQ(lstat(dir.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISDIR(st.st_mode));
+    EXPECT_EQ(access((dir + ".tmp." + std::to_string(getpid())).c_str(), F_OK), -1);
+}
+
 TEST(StateDir, StaleTemporariesOfDeadProcessesAreRemoved)
 {
     TempDir t;
