@@ -205,6 +205,33 @@ TEST(LiveCrash, KilledDetachesAreFinished)
     EXPECT_GE(runs, 6u);
 }
 
+TEST(LiveCrash, DeadTemporariesGoOnTheDomainsOperationsAndOnRecover)
+{
+    // A long-lived driver (libvirtd's) sweeps the shared directories on its
+    // first operation and on every recoverAll, and a domain's own
+    // directory on every operation on that domain.
+    LiveHost host;
+    host.driver().attachDevice("demo", test::devdaxXml("256", "MiB"), kAffectLive);
+    plantKilledTemps(host.dir());
+    ASSERT_EQ(tmpResidue(host.dir()).size(), 2u);
+    host.driver().dumpXml("demo", false);
+    auto residue = tmpResidue(host.dir());
+    ASSERT_EQ(residue.size(), 1u);
+    EXPECT_NE(residue.front().find("/pmem-pins/"), std::string::npos) << residue.front();
+    host.driver().recoverAll();
+    EXPECT_TRUE(tmpResidue(host.dir()).empty());
+    // A new driver sweeps the shared ones on its first operation, whichever
+    // domain it is on; the domain's own on an operation on that domain.
+    plantKilledTemps(host.dir());
+    host.reopen();
+    host.driver().dumpXml("demo2", false);
+    residue = tmpResidue(host.dir());
+    ASSERT_EQ(residue.size(), 1u);
+    EXPECT_NE(residue.front().find("/domains/demo/"), std::string::npos) << residue.front();
+    host.driver().dumpXml("demo", false);
+    EXPECT_TRUE(tmpResidue(host.dir()).empty());
+}
+
 TEST(LiveCrash, KilledStartIsRolledBack)
 {
     LiveHost host;
