@@ -50,10 +50,10 @@ std::optional<std::string> DefinitionStore::get(const std::string &name) const
 
 bool DefinitionStore::has(const std::string &name) const
 {
-    if (name.empty() || name[0] == '.' || name.find('/') != std::string::npos)
+    if (!isValidDomainName(name))
         return false;
     struct stat st;
-    return lstat((dir_ + "/" + name + ".xml").c_str(), &st) == 0 && S_ISREG(st.st_mode);
+    return lstat(pathFor(name).c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
 void DefinitionStore::define(const std::string &name, const std::string &xml)

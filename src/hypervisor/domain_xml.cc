@@ -33,14 +33,19 @@ std::string attr(xmlNode *node, const char *name)
     return out;
 }
 
-// The element children of `parent` named `name`, in document order: a
-// walk, not XPath (every session of the simulated host summarizes each
-// definition it has not seen).
+// Element children by name, in document order: a walk, not XPath (every
+// session of the simulated host summarizes each definition it has not
+// seen). conf's xmlChildElement is above this layer.
+bool isElementNamed(const xmlNode *node, const char *name)
+{
+    return node->type == XML_ELEMENT_NODE && xmlStrcmp(node->name, reinterpret_cast<const xmlChar *>(name)) == 0;
+}
+
 std::vector<xmlNode *> children(xmlNode *parent, const char *name)
 {
     std::vector<xmlNode *> out;
     for (xmlNode *c = parent ? parent->children : nullptr; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE && xmlStrcmp(c->name, reinterpret_cast<const xmlChar *>(name)) == 0)
+        if (isElementNamed(c, name))
             out.push_back(c);
     return out;
 }
@@ -48,7 +53,7 @@ std::vector<xmlNode *> children(xmlNode *parent, const char *name)
 xmlNode *child(xmlNode *parent, const char *name)
 {
     for (xmlNode *c = parent ? parent->children : nullptr; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE && xmlStrcmp(c->name, reinterpret_cast<const xmlChar *>(name)) == 0)
+        if (isElementNamed(c, name))
             return c;
     return nullptr;
 }

@@ -123,13 +123,18 @@ void checkStateDir(const std::string &dir)
               dir.c_str(), static_cast<unsigned>(st.st_mode & 07777));
 }
 
-void validateDomainName(const std::string &name)
+bool isValidDomainName(const std::string &name)
 {
     bool ok = !name.empty() && name.size() <= 255 && name[0] != '.' &&
               name.find('/') == std::string::npos;
     for (unsigned char c : name)
         ok = ok && c >= 0x20 && c != 0x7f;
-    if (!ok)
+    return ok;
+}
+
+void validateDomainName(const std::string &name)
+{
+    if (!isValidDomainName(name))
         raise(ErrorCode::InvalidArg,
               _("domain name '%s' is not allowed: it must be 1 to 255 bytes without '/', a leading '.' "
                 "or control characters"),

@@ -36,6 +36,8 @@ void checkStateDir(const std::string &dir);
 // component, like libvirt's rules: not empty, at most 255 bytes, no '/',
 // no leading '.', no control characters. Throws InvalidArg.
 void validateDomainName(const std::string &name);
+// The same rule, answered instead of thrown.
+bool isValidDomainName(const std::string &name);
 
 // Remove temporary files writeFileAtomic left in `dir` (NAME.tmp.PID)
 // whose process is gone (killed mid-write). Returns how many.
